@@ -1,0 +1,141 @@
+"""The result cache: validated model outputs on disk (diskcache). The one place the key is made."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from tagger.errors import CacheError
+
+# diskcache's default 1 GiB limit evicts silently; entries are ~0.5 KB, so 4 GiB holds millions.
+DEFAULT_SIZE_LIMIT = 4 * 1024**3
+KEY_VERSION = "k1"  # bump when the key's recipe changes
+
+
+def tagger_home() -> Path:
+    """$TAGGER_HOME, else the platform's user cache dir."""
+    env = os.environ.get("TAGGER_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("tagger"))
+
+
+def default_cache_dir() -> Path:
+    return tagger_home() / "cache"
+
+
+class KeyParts(BaseModel):
+    """Exactly what changes the answer; nothing else (no timestamps, no API keys)."""
+
+    title: str
+    abstract: str
+    prompt: str
+    prompt_hash: str
+    schema_hash: str
+    taxonomy_hash: str
+    model: str
+    api_base: str | None = None
+    sampling: Mapping[str, Any] = {}
+    namespace: str = ""  # e.g. eval --repeats run index
+
+
+def make_key(parts: KeyParts) -> str:
+    payload = json.dumps([KEY_VERSION, parts.model_dump(mode="json")], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class CachedAnswer(BaseModel):
+    tags: list[str]
+    summary: str
+    model: str
+    prompt: str
+    created: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+
+
+class ResultCache:
+    """A thin wrapper over diskcache.Cache; safe to share between processes (SQLite + files)."""
+
+    def __init__(self, directory: Path | None = None, size_limit: int = DEFAULT_SIZE_LIMIT) -> None:
+        import diskcache
+
+        self.directory = directory or default_cache_dir()
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._cache = diskcache.Cache(
+                str(self.directory),
+                size_limit=size_limit,
+                eviction_policy="least-recently-stored",  # reads stay read-only: fast hits
+            )
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise CacheError(
+                f"cannot open the cache ({exc}).",
+                path=str(self.directory),
+                hint="Run `tagger cache clear`, or point TAGGER_HOME elsewhere.",
+            ) from None
+
+    def get(self, key: str) -> CachedAnswer | None:
+        try:
+            raw = self._cache.get(key)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise CacheError(f"cache read failed ({exc}).", path=str(self.directory)) from None
+        if raw is None:
+            return None
+        try:
+            return CachedAnswer.model_validate_json(raw)
+        except ValueError:
+            return None  # an unreadable entry is a miss, never a wrong answer
+
+    def put(self, key: str, answer: CachedAnswer) -> None:
+        try:
+            self._cache.set(key, answer.model_dump_json(), tag=answer.prompt)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise CacheError(f"cache write failed ({exc}).", path=str(self.directory)) from None
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "path": str(self.directory),
+            "entries": len(self._cache),
+            "size_bytes": self._cache.volume(),
+            "size_limit_bytes": self._cache.size_limit,
+            "eviction_policy": self._cache.eviction_policy,
+        }
+
+    def clear(self) -> int:
+        return int(self._cache.clear())
+
+    def prune(self, *, older_than_s: float | None = None, prompt: str | None = None) -> int:
+        """Remove entries older than a duration and/or from one prompt version; returns count."""
+        removed = 0
+        if prompt is not None:
+            removed += int(self._cache.evict(prompt))
+        if older_than_s is not None:
+            cutoff = time.time() - older_than_s
+            for key in list(self._cache.iterkeys()):
+                answer = self.get(key)
+                if answer is None or answer.created < cutoff:
+                    removed += int(self._cache.delete(key))
+        self._cache.cull()
+        return removed
+
+    def close(self) -> None:
+        self._cache.close()
+
+    def __enter__(self) -> ResultCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

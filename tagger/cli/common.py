@@ -1,0 +1,46 @@
+"""Options and helpers shared by several commands (one place, not near-copies)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_MODEL_HELP = "litellm model string, or an embedded one (local/minilm, the default)"
+
+
+def model_options(func: F) -> F:
+    """--model/--api-base/--api-key/--taxonomy/--prompt/--max-tags/--mode, used by run and eval."""
+    options = [
+        click.option("--model", "-m", default=None, help=DEFAULT_MODEL_HELP + "."),
+        click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible server."),
+        click.option(
+            "--api-key",
+            default=None,
+            envvar="TAGGER_API_KEY",
+            show_envvar=True,
+            help="API key (else the provider's usual env var). Never stored or logged.",
+        ),
+        click.option("--taxonomy", "taxonomy_path", default=None, help="Taxonomy YAML file."),
+        click.option("--prompt", "prompt_ref", default=None, help="Prompt NAME@vN or a YAML path."),
+        click.option(
+            "--max-tags", default=3, show_default=True, type=click.IntRange(1, 20), help="K."
+        ),
+        click.option(
+            "--mode",
+            type=click.Choice(["json", "json_schema", "md_json", "tools"]),
+            default=None,
+            help="instructor mode (default: the prompt file's).",
+        ),
+        click.option("--threads", type=int, default=None, help="CPU threads for embedded models."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def echo_err(message: str) -> None:
+    click.echo(message, err=True)

@@ -1,0 +1,208 @@
+"""`tagger digest`: render a newsletter from the JSONL files `tagger run` wrote."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+import click
+
+if TYPE_CHECKING:
+    from tagger.digest import Digest, Format, IntroWriter, LoadedRuns, RenderOptions
+    from tagger.digest.group import GroupBy
+    from tagger.digest.state import SentState
+    from tagger.taxonomy import Taxonomy
+
+FORMAT_CHOICES = ["md", "html", "txt", "rss", "json", "eml"]
+
+
+@click.command(name="digest")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="md", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (atomically) instead of stdout.",
+)
+@click.option("--title", default="Papers digest", show_default=True, help="Heading and subject.")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The digest's date, YYYY-MM-DD.  [default: today]",
+)
+@click.option("--top", type=click.IntRange(min=1), help="At most N papers per section.")
+@click.option(
+    "--group-by",
+    type=click.Choice(["tag", "group"]),
+    default="tag",
+    show_default=True,
+    help="One section per tag, or per taxonomy group.",
+)
+@click.option(
+    "--tags",
+    "tag_args",
+    multiple=True,
+    metavar="IDS",
+    help="Only papers with these tag ids (comma-separated; repeatable).",
+)
+@click.option(
+    "--all-sections", is_flag=True, help="Show a paper under each of its tags, not only its first."
+)
+@click.option(
+    "--exclude-sent",
+    "state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="State file of ids already sent: skip them, then add today's.",
+)
+@click.option(
+    "--taxonomy",
+    "taxonomy_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Taxonomy for labels and groups.  [default: the packaged one]",
+)
+@click.option("--intro", is_flag=True, help="Open with a short paragraph on the day's themes.")
+@click.option(
+    "--from",
+    "sender",
+    default="tagger <tagger@localhost>",
+    show_default=True,
+    help="From address (eml, --smtp).",
+)
+@click.option("--to", "recipients", multiple=True, help="To address (eml, --smtp; repeatable).")
+@click.option("--smtp", "smtp_server", metavar="HOST:PORT", help="Also send it by email there.")
+@click.option(
+    "--link", default="https://arxiv.org/", show_default=True, help="The RSS channel's link."
+)
+def digest(
+    runs: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    title: str,
+    day: dt.datetime | None,
+    top: int | None,
+    group_by: str,
+    tag_args: tuple[str, ...],
+    all_sections: bool,
+    state: Path | None,
+    taxonomy_path: Path | None,
+    intro: bool,
+    sender: str,
+    recipients: tuple[str, ...],
+    smtp_server: str | None,
+    link: str,
+) -> None:
+    """Render a newsletter from RUNS (JSONL files written by `tagger run`).
+
+    Failed records are skipped and a paper in several files appears once. With
+    --exclude-sent, papers listed in the state file are left out and the state is
+    updated only after the digest was written (and sent). Nothing new: says so,
+    writes nothing, exits 0.
+    """
+    from tagger.digest import DigestOptions, Placement, RenderOptions, build_digest, load_runs
+    from tagger.digest.state import SentState, load_state
+    from tagger.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy(taxonomy_path)
+    loaded = load_runs(runs)
+    only = _tag_ids(tag_args, taxonomy, loaded)
+    _check_mail_options(fmt, smtp_server, sender, recipients)
+    sent_state = load_state(state) if state else SentState()
+    date = (day or dt.datetime.now()).date()
+    placement = Placement(cast("GroupBy", group_by), all_sections, only, top)
+    options = DigestOptions(date=date, title=title, placement=placement, sent=sent_state.sent)
+    result = build_digest(loaded, taxonomy, options, intro_writer(intro))
+    if result.counts.papers == 0:
+        click.echo(f"tagger digest: {_nothing_new(result)}", err=True)
+        return
+    _warn_intro(result)
+    opts = RenderOptions(link, sender, recipients)
+    _deliver(result, cast("Format", fmt), output, smtp_server, opts)
+    if state:
+        _mark_sent(state, sent_state, result)
+    click.echo(f"tagger digest: {result.summary_line()} for {result.date}.", err=True)
+
+
+def intro_writer(enabled: bool) -> IntroWriter | None:
+    """The writer behind --intro. Offline it is the extractive intro (counted from the sections,
+    no model); a model-written one plugs in here through the gateway."""
+    from tagger.digest import extractive_intro
+
+    return extractive_intro if enabled else None
+
+
+def _tag_ids(args: tuple[str, ...], taxonomy: Taxonomy, loaded: LoadedRuns) -> frozenset[str]:
+    wanted = frozenset(t.strip() for arg in args for t in arg.split(",") if t.strip())
+    known = set(taxonomy.ids) | {t for p in loaded.papers for t in p.tags}
+    unknown = sorted(wanted - known)
+    if unknown:
+        _usage(f"--tags: unknown tag id '{unknown[0]}'; see `tagger taxonomy show` for the ids.")
+    return wanted
+
+
+def _check_mail_options(
+    fmt: str, smtp_server: str | None, sender: str, recipients: tuple[str, ...]
+) -> None:
+    """Fail before any work when the email options cannot work."""
+    from tagger.digest.render_eml import check_addresses
+    from tagger.digest.smtp import parse_hostport
+
+    if fmt != "eml" and not smtp_server:
+        return
+    if not recipients:
+        _usage("--format eml and --smtp need at least one --to ADDRESS.")
+    check_addresses([sender], "--from")
+    check_addresses(recipients, "--to")
+    if smtp_server:
+        parse_hostport(smtp_server)
+
+
+def _deliver(
+    result: Digest, fmt: Format, output: Path | None, smtp_server: str | None, opts: RenderOptions
+) -> None:
+    """Write (file or stdout), then send: the state is only touched once both succeeded."""
+    from tagger.digest import render
+    from tagger.digest.atomic import write_atomic
+
+    text = render(result, fmt, opts)
+    if output is not None:
+        write_atomic(output, text)
+    elif not smtp_server:
+        click.echo(text, nl=False)
+    if smtp_server:
+        _send(result, smtp_server, opts)
+
+
+def _send(result: Digest, server: str, opts: RenderOptions) -> None:
+    from tagger.digest.render_eml import build_message
+    from tagger.digest.smtp import send
+
+    send(build_message(result, opts.sender, opts.recipients), server)
+    click.echo(f"tagger digest: sent to {', '.join(opts.recipients)} via {server}.", err=True)
+
+
+def _mark_sent(path: Path, before: SentState, result: Digest) -> None:
+    from tagger.digest.state import save_state, sent_ids
+
+    save_state(path, before.with_sent(sent_ids(result), result.date))
+
+
+def _nothing_new(result: Digest) -> str:
+    skipped = result.skipped_line()
+    return f"no new papers for {result.date}. {skipped} Nothing written.".replace("  ", " ")
+
+
+def _warn_intro(result: Digest) -> None:
+    if result.intro is not None and result.intro.fallback_reason:
+        click.echo(
+            f"tagger digest: warning: {result.intro.fallback_reason}; using the extractive intro.",
+            err=True,
+        )
+
+
+def _usage(message: str) -> None:
+    from tagger.errors import ConfigError
+
+    raise ConfigError(message)

@@ -1,0 +1,103 @@
+"""`tagger run`: the batch job."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import click
+
+from tagger.cli.common import echo_err, model_options
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="OUT.jsonl")
+@model_options
+@click.option("--format", "fmt", default="auto", show_default=True, help="Input format.")
+@click.option("--concurrency", type=click.IntRange(1, 1024), default=None, help="Parallel calls.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Tag only the first N papers.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
+@click.option("--resume", is_flag=True, help="Skip papers already in OUT and append the rest.")
+@click.option("--retry-failed", is_flag=True, help="With --resume: redo papers that failed.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing OUT.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Near-dup Jaccard.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run manifest as JSON on stdout.")
+def run(
+    inputs: tuple[str, ...],
+    output: Path,
+    model: str | None,
+    api_base: str | None,
+    api_key: str | None,
+    taxonomy_path: str | None,
+    prompt_ref: str | None,
+    max_tags: int,
+    mode: str | None,
+    threads: int | None,
+    fmt: str,
+    concurrency: int | None,
+    limit: int | None,
+    no_cache: bool,
+    resume: bool,
+    retry_failed: bool,
+    overwrite: bool,
+    threshold: float | None,
+    progress: bool | None,
+    as_json: bool,
+) -> None:
+    """Deduplicate INPUT files/folders, then tag and summarize each unique paper into OUT.
+
+    Writes one JSON line per unique paper as it finishes, and OUT.run.json beside it.
+    """
+    from tagger.cache import ResultCache
+    from tagger.pipeline import load_unique
+    from tagger.progress import progress_for_stderr
+    from tagger.runner import Job, RunSettings, limit_papers
+    from tagger.setup import build_setup
+
+    if retry_failed:
+        resume = True
+    setup = build_setup(
+        model=model,
+        api_base=api_base,
+        api_key=api_key,
+        taxonomy_path=taxonomy_path,
+        prompt_ref=prompt_ref,
+        max_tags=max_tags,
+        mode=mode,
+        threads=threads,
+    )
+    loaded = load_unique(list(inputs), fmt=fmt, threshold=threshold, warn=echo_err)
+    papers = limit_papers(loaded.papers, limit)
+    is_local = setup.gateway.api_base is None and setup.gateway.model.startswith("local/")
+    settings = RunSettings(
+        output=output,
+        prompt=setup.prompt,
+        taxonomy=setup.taxonomy,
+        max_tags=max_tags,
+        concurrency=concurrency or (64 if is_local else 8),
+        use_cache=not no_cache,
+        resume=resume,
+        retry_failed=retry_failed,
+        overwrite=overwrite,
+        inputs=list(inputs),
+    )
+    cache = None if no_cache else ResultCache()
+    job = Job(settings, setup.gateway, cache, progress=progress_for_stderr(progress), warn=echo_err)
+    job.manifest.warnings.extend(loaded.warnings)
+    try:
+        manifest = asyncio.run(job.run(papers, loaded.input_count))
+    finally:
+        if cache is not None:
+            cache.close()
+    c, u = manifest.counts, manifest.usage
+    echo_err(
+        f"{c.input} records -> {c.unique} unique; tagged {c.tagged} ({c.cached} from cache), "
+        f"failed {c.failed}, skipped {c.skipped_resume} already done -> {output} "
+        f"[{manifest.wall_time_s:.1f}s, {u.prompt_tokens + u.completion_tokens} tokens, "
+        f"${u.cost_usd:.4f}]"
+    )
+    if as_json:
+        click.echo(json.dumps(manifest.model_dump(mode="json"), indent=2))

@@ -1,0 +1,356 @@
+"""Grouping duplicate papers: exact normalized title or abstract, arXiv id, MinHash near-duplicates.
+
+Records are linked by union-find; every link that joins two groups is kept, so the report can say
+which record each duplicate matched and why. Near-duplicates are found with MinHash LSH over word
+3-gram shingles of the normalized title + abstract, then confirmed by their exact shingle Jaccard.
+
+The representative of a group is its record with an arXiv id and the highest version, else the
+first seen; groups come out in the order of their first-seen record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections import Counter, OrderedDict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, Field
+
+from tagger.errors import ConfigError
+from tagger.ingest.ids import version_number
+from tagger.normalize import normalize_text
+from tagger.records import Paper
+
+DEFAULT_THRESHOLD = 0.8
+NUM_PERM = 64
+SHINGLE_WORDS = 3
+LSH_RECALL = 0.99  # chance that a pair exactly at the threshold becomes a candidate
+_BATCH = 512  # documents per vectorized MinHash batch (~25 MB of temporaries)
+_ALL_PAIRS_MAX = 32  # larger LSH buckets are linked as chains, not all pairs
+_SEED = 1
+REASONS = ("exact-title", "exact-abstract", "arxiv-id", "near-duplicate")
+
+U32 = npt.NDArray[np.uint32]
+U64 = npt.NDArray[np.uint64]
+
+
+class Merge(BaseModel):
+    """One record folded into a group's representative."""
+
+    id: str
+    source: str
+    reason: str = Field(description="exact-title, exact-abstract, arxiv-id or near-duplicate (...)")
+    matched: str = Field(description="source of the record it matched")
+    ref: str = Field(description="id, or source when the id equals the representative's")
+
+
+class DedupGroup(BaseModel):
+    paper: Paper
+    duplicates: list[Merge] = Field(default_factory=list)
+
+    @property
+    def duplicate_refs(self) -> list[str]:
+        return [m.ref for m in self.duplicates]
+
+
+class DedupCounts(BaseModel):
+    records: int
+    unique: int
+    merged: int
+    by_reason: dict[str, int] = Field(description="merged records per reason kind")
+
+
+class ReportGroup(BaseModel):
+    id: str
+    source: str
+    title: str
+    duplicates: list[Merge]
+
+
+class DedupReport(BaseModel):
+    threshold: float
+    counts: DedupCounts
+    groups: list[ReportGroup] = Field(description="only groups that merged something")
+    warnings: list[str] = Field(default_factory=list)
+
+
+class DedupResult(BaseModel):
+    threshold: float
+    groups: list[DedupGroup]
+
+    @property
+    def papers(self) -> list[Paper]:
+        return [g.paper for g in self.groups]
+
+    def counts(self) -> DedupCounts:
+        kinds = Counter(m.reason.split(" ", 1)[0] for g in self.groups for m in g.duplicates)
+        merged = sum(kinds.values())
+        return DedupCounts(
+            records=len(self.groups) + merged,
+            unique=len(self.groups),
+            merged=merged,
+            by_reason={kind: kinds[kind] for kind in REASONS},
+        )
+
+    def report(self, warnings: list[str] | None = None) -> DedupReport:
+        groups = [
+            ReportGroup(id=g.paper.id, source=g.paper.source, title=g.paper.title, duplicates=d)
+            for g in self.groups
+            if (d := g.duplicates)
+        ]
+        return DedupReport(
+            threshold=self.threshold, counts=self.counts(), groups=groups, warnings=warnings or []
+        )
+
+    def summary(self) -> str:
+        """'310 records -> 270 unique (40 merged: 40 exact-title)'."""
+        c = self.counts()
+        parts = ", ".join(f"{n} {kind}" for kind, n in c.by_reason.items() if n)
+        merged = f"{c.merged} merged: {parts}" if c.merged else "none merged"
+        return f"{c.records} records -> {c.unique} unique ({merged})"
+
+
+def dedup(papers: Iterable[Paper], threshold: float = DEFAULT_THRESHOLD) -> DedupResult:
+    """Group duplicates among ``papers`` (consumed once, streaming) and pick representatives."""
+    if not 0.0 < threshold <= 1.0:
+        raise ConfigError(f"The near-duplicate threshold must be in (0, 1], not {threshold}.")
+    state = _Grouping()
+    sketches = _Sketches(threshold)
+    for paper in papers:
+        title, abstract = normalize_text(paper.title), normalize_text(paper.abstract)
+        if state.add(paper, title, abstract):
+            sketches.add(len(state.papers) - 1, f"{title} {abstract}")
+    _link_near_duplicates(state, sketches, threshold)
+    return DedupResult(threshold=threshold, groups=state.groups())
+
+
+@dataclass
+class _Edge:
+    other: int
+    reason: str
+
+
+@dataclass
+class _Grouping:
+    """Union-find over record indices, the exact-key tables, and the links that joined groups."""
+
+    papers: list[Paper] = field(default_factory=list)
+    parent: list[int] = field(default_factory=list)
+    links: dict[int, list[_Edge]] = field(default_factory=dict)
+    tables: dict[str, dict[bytes, int]] = field(
+        default_factory=lambda: {r: {} for r in ("arxiv-id", "exact-title", "exact-abstract")}
+    )
+
+    def add(self, paper: Paper, title: str, abstract: str) -> bool:
+        """Record ``paper``; True when it matched no earlier record exactly (so needs a sketch)."""
+        index = len(self.papers)
+        self.papers.append(paper)
+        self.parent.append(index)
+        keys = (("arxiv-id", paper.arxiv_id), ("exact-title", title), ("exact-abstract", abstract))
+        new = True
+        for reason, key in keys:
+            if key:  # an empty normalized text matches nothing
+                # 16-byte digests keep the tables small for large inputs.
+                digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()
+                first = self.tables[reason].setdefault(digest, index)
+                if first != index:
+                    new = False
+                    self.union(index, first, reason)
+        return new
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]  # path halving
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int, reason: str) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a == root_b:
+            return
+        self.parent[max(root_a, root_b)] = min(root_a, root_b)  # root = first seen
+        self.links.setdefault(a, []).append(_Edge(b, reason))
+        self.links.setdefault(b, []).append(_Edge(a, reason))
+
+    def groups(self) -> list[DedupGroup]:
+        members: dict[int, list[int]] = {}
+        for i in range(len(self.papers)):
+            members.setdefault(self.find(i), []).append(i)
+        return [self._group(m) for m in members.values()]  # roots ascend: input order
+
+    def _group(self, members: list[int]) -> DedupGroup:
+        rep = max(members, key=self._preference)
+        paper = self.papers[rep]
+        tree = sorted(self._tree(rep))  # duplicates listed in input order
+        return DedupGroup(paper=paper, duplicates=[self._merge(*t, paper.id) for t in tree])
+
+    def _preference(self, i: int) -> tuple[bool, int, int]:
+        paper = self.papers[i]
+        return (paper.arxiv_id is not None, version_number(paper.version), -i)
+
+    def _tree(self, root: int) -> Iterator[tuple[int, int, str]]:
+        """(member, neighbour it was linked to, reason), walking the links outward from root."""
+        seen = {root}
+        queue = deque([root])
+        while queue:
+            node = queue.popleft()
+            for edge in self.links.get(node, []):
+                if edge.other not in seen:
+                    seen.add(edge.other)
+                    queue.append(edge.other)
+                    yield edge.other, node, edge.reason
+
+    def _merge(self, i: int, via: int, reason: str, rep_id: str) -> Merge:
+        paper = self.papers[i]
+        ref = paper.source if paper.id == rep_id else paper.id
+        return Merge(
+            id=paper.id,
+            source=paper.source,
+            reason=reason,
+            matched=self.papers[via].source,
+            ref=ref,
+        )
+
+
+class _Sketches:
+    """MinHash signatures (datasketch's affine32 scheme, computed in numpy batches) by record."""
+
+    def __init__(self, threshold: float) -> None:
+        from datasketch import MinHash  # only for its permutation parameters
+
+        self.a, self.b = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme="affine32").permutations
+        self.bands, self.rows = lsh_bands(threshold, NUM_PERM)
+        self.indices: list[int] = []
+        self._pending: list[U32] = []
+        self._done: list[U32] = []
+
+    def add(self, index: int, text: str) -> None:
+        self.indices.append(index)
+        self._pending.append(shingle_hashes(text))
+        if len(self._pending) >= _BATCH:
+            self._flush()
+
+    def signatures(self) -> U32:
+        self._flush()
+        if not self._done:
+            return np.zeros((0, NUM_PERM), dtype=np.uint32)
+        return np.concatenate(self._done)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._done.append(minhash_batch(self._pending, self.a, self.b))
+            self._pending = []
+
+
+def shingle_hashes(text: str) -> U32:
+    """32-bit hashes of the word 3-grams of a normalized text (one shingle if shorter)."""
+    words = text.encode("utf-8").split() or [b""]
+    hashes = np.fromiter(map(zlib.crc32, words), dtype=np.uint64, count=len(words))
+    width = min(SHINGLE_WORDS, len(hashes))
+    n = len(hashes) - width + 1
+    combined = np.zeros(n, dtype=np.uint64)
+    for offset in range(width):  # polynomial rolling combination; uint64 wraps on purpose
+        combined = combined * np.uint64(0x100000001B3) + hashes[offset : offset + n]
+    return (combined ^ (combined >> np.uint64(32))).astype(np.uint32)
+
+
+def minhash_batch(shingles: list[U32], a: U32, b: U32) -> U32:
+    """Signatures (len(shingles), NUM_PERM): min over each document of a*fmix32(h)+b mod 2^32."""
+    offsets = np.cumsum([0] + [len(s) for s in shingles[:-1]])
+    values = _fmix32(np.concatenate(shingles))
+    permuted = values[:, None] * a[None, :] + b[None, :]
+    signatures: U32 = np.minimum.reduceat(permuted, offsets, axis=0)
+    return signatures
+
+
+def _fmix32(h: U32) -> U32:
+    """MurmurHash3's finalizer, as datasketch applies it before the affine permutations."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows): the most rows per band that still finds a pair at ``threshold`` with
+    probability LSH_RECALL. More rows mean fewer false candidates to verify."""
+    for rows in range(num_perm, 0, -1):
+        bands = num_perm // rows
+        if 1.0 - (1.0 - threshold**rows) ** bands >= LSH_RECALL:
+            return bands, rows
+    return num_perm, 1
+
+
+def _link_near_duplicates(state: _Grouping, sketches: _Sketches, threshold: float) -> None:
+    shingles = _ShingleCache(state.papers)
+    for i, j in sorted(_candidate_pairs(sketches.signatures(), sketches.bands, sketches.rows)):
+        a, b = sketches.indices[i], sketches.indices[j]
+        if state.find(a) != state.find(b):
+            similarity = _jaccard(shingles.get(a), shingles.get(b))
+            if similarity >= threshold:
+                state.union(b, a, f"near-duplicate (jaccard={similarity:.2f})")
+
+
+def _candidate_pairs(signatures: U32, bands: int, rows: int) -> set[tuple[int, int]]:
+    """Pairs (i < j) of signature rows that agree on all rows of at least one band."""
+    pairs: set[tuple[int, int]] = set()
+    for band in range(bands):
+        keys = _band_keys(signatures[:, band * rows : (band + 1) * rows])
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        ends = np.r_[starts[1:], len(keys)]
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            if end - start > 1:
+                pairs.update(_bucket_pairs(sorted(order[start:end].tolist())))
+    return pairs
+
+
+def _band_keys(band: U32) -> U64:
+    keys = np.zeros(len(band), dtype=np.uint64)
+    for column in band.T.astype(np.uint64):
+        keys = (keys ^ column) * np.uint64(0x100000001B3)
+    return keys
+
+
+def _bucket_pairs(members: list[int]) -> Iterator[tuple[int, int]]:
+    if len(members) <= _ALL_PAIRS_MAX:
+        yield from ((a, b) for k, a in enumerate(members) for b in members[k + 1 :])
+    else:  # a huge bucket: chain neighbours and star to the first, linear not quadratic
+        yield from zip(members, members[1:], strict=False)
+        yield from ((members[0], b) for b in members[2:])
+
+
+class _ShingleCache:
+    """Exact shingle sets for verifying candidates, recomputed on demand; the LRU bounds memory."""
+
+    def __init__(self, papers: list[Paper], size: int = 4096) -> None:
+        self.papers = papers
+        self.size = size
+        self._cache: OrderedDict[int, U32] = OrderedDict()
+
+    def get(self, index: int) -> U32:
+        if index in self._cache:
+            self._cache.move_to_end(index)
+            return self._cache[index]
+        paper = self.papers[index]
+        shingles = np.unique(shingle_hashes(_matching_text(paper)))
+        self._cache[index] = shingles
+        if len(self._cache) > self.size:
+            self._cache.popitem(last=False)
+        return shingles
+
+
+def _matching_text(paper: Paper) -> str:
+    return f"{normalize_text(paper.title)} {normalize_text(paper.abstract)}"
+
+
+def _jaccard(a: U32, b: U32) -> float:
+    """Exact Jaccard of two sorted unique arrays."""
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    return shared / (len(a) + len(b) - shared)

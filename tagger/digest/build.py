@@ -1,0 +1,57 @@
+"""From loaded run records to the Digest every renderer reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from tagger import __version__
+from tagger.digest.group import Placement, build_sections
+from tagger.digest.intro import IntroWriter, compose_intro
+from tagger.digest.load import LoadedRuns
+from tagger.digest.models import Digest, DigestCounts
+from tagger.digest.select import drop_sent, keep_tags
+from tagger.digest.text import one_line
+from tagger.taxonomy import Taxonomy
+
+DEFAULT_TITLE = "Papers digest"
+
+
+@dataclass(frozen=True)
+class DigestOptions:
+    date: dt.date
+    title: str = DEFAULT_TITLE
+    placement: Placement = field(default_factory=Placement)
+    sent: Collection[str] = frozenset()
+
+
+def build_digest(
+    runs: LoadedRuns,
+    taxonomy: Taxonomy,
+    options: DigestOptions,
+    intro: IntroWriter | None = None,
+) -> Digest:
+    """Select, group and count today's papers; with ``intro`` set, add the themes paragraph."""
+    fresh, already_sent = drop_sent(runs.papers, options.sent)
+    wanted, filtered_out = keep_tags(fresh, options.placement.only_tags)
+    sections, beyond_top = build_sections(wanted, taxonomy, options.placement)
+    counts = DigestCounts(
+        papers=len({e.id for s in sections for e in s.entries}),
+        sections=len(sections),
+        loaded=len(runs.papers),
+        failed=runs.failed,
+        duplicates=runs.duplicates,
+        already_sent=already_sent,
+        filtered_out=filtered_out,
+        beyond_top=beyond_top,
+    )
+    return Digest(
+        title=one_line(options.title) or DEFAULT_TITLE,
+        date=options.date.isoformat(),
+        group_by=options.placement.group_by,
+        generator=f"tagger {__version__}",
+        intro=compose_intro(sections, intro) if intro is not None and sections else None,
+        counts=counts,
+        sections=sections,
+    )

@@ -1,0 +1,92 @@
+"""Sort papers into sections (one per tag or per taxonomy group), biggest first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from tagger.digest.models import Chip, Entry, Section
+from tagger.digest.text import one_line, paper_url
+from tagger.records import TaggedPaper
+from tagger.taxonomy import Taxonomy
+
+GroupBy = Literal["tag", "group"]
+UNTAGGED = ("untagged", "Untagged")
+NO_GROUP = "Other"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How papers are placed: by what, in which tags, and how many entries per section."""
+
+    group_by: GroupBy = "tag"
+    all_sections: bool = False
+    only_tags: Collection[str] = ()
+    top: int | None = None
+
+
+def build_sections(
+    papers: Sequence[TaggedPaper], taxonomy: Taxonomy, how: Placement
+) -> tuple[list[Section], int]:
+    """Sections ordered by size (then label), and how many papers --top left out everywhere."""
+    buckets: dict[str, tuple[str, list[Entry]]] = {}
+    for paper in papers:
+        entry = to_entry(paper, taxonomy)
+        for key, label in _section_keys(paper, taxonomy, how):
+            buckets.setdefault(key, (label, []))[1].append(entry)
+    sections = [
+        Section(id=key, label=label, count=len(entries), entries=entries[: how.top])
+        for key, (label, entries) in buckets.items()
+    ]
+    sections.sort(key=_order)
+    placed = {e.id for _, entries in buckets.values() for e in entries}
+    shown = {e.id for s in sections for e in s.entries}
+    return sections, len(placed - shown)
+
+
+def to_entry(paper: TaggedPaper, taxonomy: Taxonomy) -> Entry:
+    chips = [Chip(id=t, label=tag_label(t, taxonomy)) for t in dict.fromkeys(paper.tags)]
+    return Entry(
+        id=paper.id,
+        title=one_line(paper.title) or paper.id,
+        blurb=one_line(paper.summary),
+        url=paper_url(paper.id, paper.url),
+        tags=chips,
+        date=paper.date,
+        duplicates=list(paper.duplicates),
+    )
+
+
+def tag_label(tag_id: str, taxonomy: Taxonomy) -> str:
+    """The taxonomy's label; a tag the taxonomy lacks (an older run) shows its id."""
+    tag = taxonomy.by_id.get(tag_id)
+    return one_line(tag.label) if tag else tag_id
+
+
+def _section_keys(paper: TaggedPaper, taxonomy: Taxonomy, how: Placement) -> list[tuple[str, str]]:
+    tags = [t for t in dict.fromkeys(paper.tags) if not how.only_tags or t in how.only_tags]
+    if not tags:
+        return [UNTAGGED]
+    keys = [_key_for(tag, taxonomy, how.group_by) for tag in tags]
+    unique = list(dict.fromkeys(keys))
+    return unique if how.all_sections else unique[:1]
+
+
+def _key_for(tag_id: str, taxonomy: Taxonomy, group_by: GroupBy) -> tuple[str, str]:
+    if group_by == "tag":
+        return tag_id, tag_label(tag_id, taxonomy)
+    tag = taxonomy.by_id.get(tag_id)
+    group = one_line(tag.group) if tag and tag.group else NO_GROUP
+    return slug(group), group
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+def _order(section: Section) -> tuple[bool, int, str]:
+    # Catch-all sections go last whatever their size: they are the least informative.
+    last = section.id in (UNTAGGED[0], slug(NO_GROUP))
+    return last, -section.count, section.label.lower()

@@ -1,0 +1,45 @@
+"""Plain text: the email's text alternative and a terminal-friendly format."""
+
+from __future__ import annotations
+
+import textwrap
+
+from tagger.digest.models import Digest, Entry, Section
+
+WIDTH = 76
+
+
+def render_txt(digest: Digest) -> str:
+    head = f"{digest.title} — {digest.date}"
+    parts = [f"{head}\n{'=' * len(head)}\n{digest.summary_line()}"]
+    if digest.intro is not None:
+        parts.append(textwrap.fill(digest.intro.text, WIDTH))
+    parts += [_section(section) for section in digest.sections]
+    parts.append(_footer(digest))
+    return "\n\n".join(parts) + "\n"
+
+
+def _section(section: Section) -> str:
+    head = f"{section.label} ({section.count})"
+    blocks = [f"{head}\n{'-' * len(head)}"]
+    blocks += [_entry(entry) for entry in section.entries]
+    more = section.count - len(section.entries)
+    if more:
+        blocks.append(f"  ... and {more} more not shown (--top).")
+    return "\n\n".join(blocks)
+
+
+def _entry(entry: Entry) -> str:
+    lines = textwrap.wrap(entry.title, WIDTH, initial_indent="* ", subsequent_indent="  ")
+    if entry.blurb:
+        lines += textwrap.wrap(entry.blurb, WIDTH, initial_indent="  ", subsequent_indent="  ")
+    if entry.url:
+        lines.append(f"  {entry.url}")
+    if entry.tags:
+        lines.append("  " + " ".join(f"[{chip.label}]" for chip in entry.tags))
+    return "\n".join(lines)
+
+
+def _footer(digest: Digest) -> str:
+    lines = ["--", digest.skipped_line(), f"Made by {digest.generator}."]
+    return "\n".join(line for line in lines if line)

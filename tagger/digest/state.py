@@ -1,0 +1,63 @@
+"""The sent-ids state: which papers earlier digests already showed, so none repeats."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from tagger.digest.atomic import write_atomic
+from tagger.digest.models import Digest
+from tagger.errors import InputError
+
+_HINT = "Fix it, or move it away to start a fresh state."
+
+
+class SentState(BaseModel):
+    """Stored as JSON: {"version": 1, "sent": {"<paper id>": "<digest date>", ...}}."""
+
+    version: int = 1
+    sent: dict[str, str] = Field(default_factory=dict, description="paper id -> date first sent")
+
+    def with_sent(self, ids: Iterable[str], day: str) -> SentState:
+        """A copy that also lists ``ids``; an id keeps the date it was first sent."""
+        return SentState(sent={**{i: day for i in ids}, **self.sent})
+
+
+def load_state(path: str | Path) -> SentState:
+    """The state file's contents; a missing file is an empty state (the first digest)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return SentState()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the sent-ids state ({exc}).", path=str(file)) from None
+    try:
+        return SentState.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"the sent-ids state is not valid JSON ({exc.msg}).",
+            path=str(file),
+            line=exc.lineno,
+            hint=_HINT,
+        ) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "file"
+        raise InputError(
+            f"the sent-ids state is malformed ({where}: {first['msg']}).",
+            path=str(file),
+            hint=_HINT,
+        ) from None
+
+
+def save_state(path: str | Path, state: SentState) -> None:
+    write_atomic(path, state.model_dump_json(indent=1) + "\n")
+
+
+def sent_ids(digest: Digest) -> list[str]:
+    """Every id the digest showed, with the ids merged into them."""
+    return [i for entry in digest.unique_entries() for i in (entry.id, *entry.duplicates)]

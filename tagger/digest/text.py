@@ -1,0 +1,44 @@
+"""Small text helpers shared by the renderers: one-line text, XML-safe text, paper links."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+# XML 1.0 forbids most C0 controls even as character references; feed readers reject them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SPACE = re.compile(r"\s+")
+# New-style (2401.01234) and old-style (hep-th/9901001, math.GT/0309136) arXiv ids, no version.
+_ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z][a-z-]*(\.[A-Z]{2})?/\d{7})$")
+
+
+def one_line(text: str | None) -> str:
+    """Collapse all whitespace (newlines too) to single spaces and drop control characters."""
+    return _SPACE.sub(" ", _NOT_XML.sub("", text or "")).strip()
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is a plain http(s) link, else None (no javascript:, data:, relative links)."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    # Spaces, quotes and angle brackets are never legal in a URL; encoding them keeps every format's
+    # link syntax intact.
+    return quote(one_line(url), safe=":/?#[]@!$&'()*+,;=%~-._")
+
+
+def paper_url(paper_id: str, url: str | None) -> str | None:
+    """Where a title links to: the record's own URL, else the arXiv page for an arXiv id."""
+    link = safe_url(url)
+    if link:
+        return link
+    bare = paper_id.removeprefix("arXiv:").removeprefix("arxiv:")
+    if _ARXIV_ID.match(bare):
+        return f"https://arxiv.org/abs/{bare}"
+    return None

@@ -1,0 +1,113 @@
+"""Load and validate a gold set: JSONL, one {id, title, abstract, tags, summary, source} a line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tagger.errors import ConfigError
+from tagger.taxonomy import Taxonomy
+
+DEFAULT_GOLD = Path("eval") / "gold.jsonl"
+_HINT = "Each line must be a JSON object with id, title, abstract, tags, summary (and source)."
+
+
+class GoldItem(BaseModel):
+    """One hand-labelled paper. Extra keys (notes, labeller) are allowed and ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    abstract: str = Field(min_length=1)
+    tags: list[str] = Field(description="the right tag set; may be empty (no tag applies)")
+    summary: str = Field(description="reference one-line summary; '' leaves it out of ROUGE")
+    source: str = Field(default="", description="where the paper was read, as 'file:line'")
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    path: str
+    items: list[GoldItem]
+
+    @property
+    def content_hash(self) -> str:
+        """Changes when any record does, so a baseline made on other gold is noticed."""
+        payload = json.dumps([i.model_dump() for i in self.items], sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def limited(self, limit: int | None) -> GoldSet:
+        return self if limit is None else GoldSet(self.path, self.items[:limit])
+
+
+def load_gold(path: str | Path, taxonomy: Taxonomy) -> GoldSet:
+    """Read and validate every line; the first problem raises a ConfigError naming file:line."""
+    file = str(path)
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(
+            f"cannot read the gold file ({reason}).",
+            path=file,
+            hint="Pass --gold FILE (JSONL, one labelled paper per line).",
+        ) from None
+    items: list[GoldItem] = []
+    first_line: dict[str, int] = {}
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        item = _parse(text, file, number)
+        _check_tags(item, taxonomy, file, number)
+        if item.id in first_line:
+            raise ConfigError(
+                f"duplicate id '{item.id}' (first on line {first_line[item.id]}).",
+                path=file,
+                line=number,
+                hint="Each gold paper needs its own id.",
+            )
+        first_line[item.id] = number
+        items.append(
+            item if item.source else item.model_copy(update={"source": f"{file}:{number}"})
+        )
+    if not items:
+        raise ConfigError("the gold file has no records.", path=file, hint=_HINT)
+    return GoldSet(file, items)
+
+
+def _parse(text: str, file: str, number: int) -> GoldItem:
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"invalid JSON ({exc.msg}).", path=file, line=number, hint=_HINT
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError("expected a JSON object.", path=file, line=number, hint=_HINT)
+    try:
+        return GoldItem.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "record"
+        problem = "missing" if first["type"] == "missing" else first["msg"].lower()
+        raise ConfigError(
+            f"field '{field}': {problem}.", path=file, line=number, hint=_HINT
+        ) from None
+
+
+def _check_tags(item: GoldItem, taxonomy: Taxonomy, file: str, number: int) -> None:
+    for tag in item.tags:
+        if tag not in taxonomy.by_id:
+            raise ConfigError(
+                f"unknown tag '{tag}' (not in taxonomy '{taxonomy.name}').",
+                path=file,
+                line=number,
+                hint="Fix the tag, or pass the --taxonomy FILE the gold set was labelled with.",
+            )
+    if len(set(item.tags)) != len(item.tags):
+        raise ConfigError("a tag is listed twice.", path=file, line=number, hint="List it once.")

@@ -1,0 +1,151 @@
+"""Where an eval's files go, and the report drawn as JSON, Markdown, HTML or a terminal table."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tagger.errors import OutputError
+from tagger.evaluate.models import EvalReport
+from tagger.evaluate.tables import Table, header_lines, tables
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+TERMINAL_ROWS = 15  # long lists are cut to this many rows on screen; files hold them all
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    json: Path
+    markdown: Path | None
+    html: Path | None
+    base: Path  # REPORT without suffix; predictions logs are named after it
+
+    def predictions(self, system: int) -> Path:
+        """A's log is BASE.predictions.jsonl, B's (--compare) BASE.compare.predictions.jsonl."""
+        kind = "predictions" if system == 0 else "compare.predictions"
+        return self.base.with_name(f"{self.base.name}.{kind}.jsonl")
+
+
+def report_paths(target: Path | None, home: Path, now: datetime | None = None) -> ReportPaths:
+    """-o REPORT.md -> REPORT.md + REPORT.json; .json -> JSON only; .html -> HTML + JSON.
+
+    Without -o, everything goes under HOME/evals/<UTC timestamp>/ so a run can be reopened.
+    """
+    if target is None:
+        stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+        folder = _fresh(home / "evals" / stamp)
+        return ReportPaths(folder / "report.json", folder / "report.md", None, folder / "report")
+    suffix = target.suffix.lower()
+    if suffix in (".md", ".json", ".html"):
+        base = target.with_suffix("")
+        json = base.with_name(base.name + ".json")
+        return ReportPaths(
+            json, target if suffix == ".md" else None, target if suffix == ".html" else None, base
+        )
+    with_suffix = target.with_name(target.name + ".md")
+    return ReportPaths(target.with_name(target.name + ".json"), with_suffix, None, target)
+
+
+def _fresh(folder: Path) -> Path:
+    candidate, n = folder, 1
+    while candidate.exists():
+        n += 1
+        candidate = folder.with_name(f"{folder.name}-{n}")
+    return candidate
+
+
+def write_reports(report: EvalReport, paths: ReportPaths) -> list[Path]:
+    written = [_write(paths.json, to_json(report))]
+    if paths.markdown is not None:
+        written.append(_write(paths.markdown, to_markdown(report)))
+    if paths.html is not None:
+        written.append(_write(paths.html, to_html(report)))
+    return written
+
+
+def _write(path: Path, text: str) -> Path:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot write the report ({exc.strerror}).", path=str(path)) from None
+    return path
+
+
+def to_json(report: EvalReport) -> str:
+    return report.model_dump_json(indent=2) + "\n"
+
+
+def to_markdown(report: EvalReport) -> str:
+    parts = ["# tagger eval", "", *[f"- {line}" for line in header_lines(report)], ""]
+    for table in tables(report):
+        parts += [f"## {table.title}", ""]
+        if table.note:
+            parts += [table.note, ""]
+        parts += [_md_row(table.columns), _md_rule(table), *map(_md_row, table.rows), ""]
+    return "\n".join(parts)
+
+
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+
+def _md_rule(table: Table) -> str:
+    rules = ["---:" if _align(table, i) == "r" else "---" for i in range(len(table.columns))]
+    return "| " + " | ".join(rules) + " |"
+
+
+def _align(table: Table, index: int) -> str:
+    return table.align[index] if index < len(table.align) else "l"
+
+
+def to_html(report: EvalReport) -> str:
+    esc = html.escape
+    items = "".join(f"<li>{esc(line)}</li>" for line in header_lines(report))
+    body = [f"<h1>tagger eval</h1><ul>{items}</ul>"]
+    for table in tables(report):
+        head = "".join(f"<th>{esc(c)}</th>" for c in table.columns)
+        rows = "".join(
+            f"<tr{' class=fail' if _marked(table, n) else ''}>"
+            + "".join(f"<td class={_align(table, i)}>{esc(c)}</td>" for i, c in enumerate(row))
+            + "</tr>"
+            for n, row in enumerate(table.rows)
+        )
+        note = f"<p>{esc(table.note)}</p>" if table.note else ""
+        body.append(f"<h2>{esc(table.title)}</h2>{note}<table><tr>{head}</tr>{rows}</table>")
+    style = (
+        "body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:.2em .5em}td.r{text-align:right}.fail{color:#b00}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset=utf-8><title>tagger eval</title>"
+        f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
+    )
+
+
+def _marked(table: Table, row: int) -> bool:
+    return row < len(table.marks) and table.marks[row]
+
+
+def print_terminal(report: EvalReport, console: Console, more_in: str = "the report") -> None:
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    for line in header_lines(report):
+        console.print(line, highlight=False, markup=False)
+    for table in tables(report):
+        shown = table.head(TERMINAL_ROWS, more_in)
+        rich = RichTable(title=shown.title, title_justify="left", title_style="bold")
+        for i, column in enumerate(shown.columns):
+            rich.add_column(column, justify="right" if _align(shown, i) == "r" else "left")
+        for n, row in enumerate(shown.rows):
+            rich.add_row(*map(Text, row), style="bold red" if _marked(shown, n) else None)
+        console.print()
+        console.print(rich)
+        if shown.note:
+            console.print(shown.note, style="dim", highlight=False, markup=False)

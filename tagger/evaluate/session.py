@@ -1,0 +1,238 @@
+"""One eval from options to report: load gold, get predictions, score, compare, gate."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from tagger import __version__
+from tagger.errors import ConfigError
+from tagger.evaluate import gate as gating
+from tagger.evaluate.compare import compare
+from tagger.evaluate.gold import DEFAULT_GOLD, GoldSet, load_gold
+from tagger.evaluate.models import (
+    METRIC_NAMES,
+    REPEAT_METRICS,
+    EvalReport,
+    GoldInfo,
+    SystemResult,
+    TaxonomyInfo,
+)
+from tagger.evaluate.predict import (
+    Planned,
+    Predictions,
+    PredictOptions,
+    match_to_gold,
+    predict,
+    read_log,
+)
+from tagger.evaluate.report import ReportPaths
+from tagger.evaluate.score import score_system
+from tagger.output import manifest_path
+from tagger.records import RunManifest, TaggedPaper
+from tagger.setup import ModelSetup, build_setup
+from tagger.taxonomy import Taxonomy, load_taxonomy
+
+_PROMPT_REF = re.compile(r"[\w.-]+@v?\d+")
+CompareKind = Literal["prompt", "model", "log"]
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The --model/--prompt/... flags, as `tagger run` takes them."""
+
+    model: str | None = None
+    api_base: str | None = None
+    api_key: str | None = None
+    taxonomy_path: str | None = None
+    prompt_ref: str | None = None
+    max_tags: int = 3
+    mode: str | None = None
+    threads: int | None = None
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    choice: ModelChoice = field(default_factory=ModelChoice)
+    gold_path: str | None = None
+    repeats: int = 1
+    compare: str | None = None
+    from_log: str | None = None
+    limit: int | None = None
+    baseline: str | None = None
+    metrics: Sequence[str] = gating.DEFAULT_METRICS
+    max_drop: float = gating.DEFAULT_MAX_DROP
+    predict: PredictOptions = field(default_factory=PredictOptions)
+
+
+@dataclass
+class _System:
+    label: str
+    log: Path
+    setup: ModelSetup | None = None  # None: scored from an existing log
+    runs: list[Predictions] = field(default_factory=list)
+    identity: tuple[str, str, int] = ("", "", 0)  # model, prompt, max tags
+
+
+def compare_kind(value: str) -> CompareKind:
+    """NAME@vN or a .yaml file is a prompt; a .jsonl file a predictions log; else a model."""
+    if value.endswith(".jsonl"):
+        return "log"
+    if value.endswith((".yaml", ".yml")) or _PROMPT_REF.fullmatch(value):
+        return "prompt"
+    return "model"
+
+
+def check_options(options: EvalOptions) -> None:
+    """Contradictions the user can fix before any model runs."""
+    if options.from_log and options.repeats > 1:
+        raise ConfigError("--repeats needs the model to run; it cannot re-score a --from-log file.")
+    for metric in options.metrics:
+        if metric not in METRIC_NAMES:
+            known = ", ".join(METRIC_NAMES)
+            raise ConfigError(f"unknown metric '{metric}' for --metric (known: {known}).")
+        if metric in REPEAT_METRICS and options.repeats < 2:
+            raise ConfigError(f"--metric {metric} needs --repeats N with N >= 2.")
+
+
+def run_eval(options: EvalOptions, paths: ReportPaths) -> EvalReport:
+    check_options(options)
+    baseline = gating.load_baseline(options.baseline) if options.baseline else None
+    taxonomy = load_taxonomy(options.choice.taxonomy_path)
+    gold = load_gold(options.gold_path or DEFAULT_GOLD, taxonomy).limited(options.limit)
+    systems = _plan(options, paths)
+    notes = _collect(systems, gold, options)
+    results = [_score(s, gold, taxonomy) for s in systems]
+    report = EvalReport(
+        tagger_version=__version__,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        gold=GoldInfo(path=gold.path, papers=len(gold.items), hash=gold.content_hash),
+        taxonomy=TaxonomyInfo(
+            name=taxonomy.name, path=taxonomy.path or "(built-in)", hash=taxonomy.content_hash
+        ),
+        systems=results,
+        comparison=compare(results[0], results[1]) if len(results) > 1 else None,
+        notes=notes,
+    )
+    if baseline is not None and options.baseline:
+        gate = gating.check(report, baseline, options.baseline, options.metrics, options.max_drop)
+        report.gate = gate
+    return report
+
+
+def _plan(options: EvalOptions, paths: ReportPaths) -> list[_System]:
+    choice = options.choice
+    first = (
+        _System("A", Path(options.from_log))
+        if options.from_log
+        else _System("A", paths.predictions(0), _setup(choice, choice.model, _other(options)))
+    )
+    if options.compare is None:
+        return [first]
+    kind = compare_kind(options.compare)
+    if kind == "log":
+        return [first, _System("B", Path(options.compare))]
+    second = replace(choice, prompt_ref=options.compare) if kind == "prompt" else choice
+    model = options.compare if kind == "model" else choice.model
+    return [first, _System("B", paths.predictions(1), _setup(second, model, choice.model))]
+
+
+def _other(options: EvalOptions) -> str | None:
+    compare = options.compare
+    return compare if compare and compare_kind(compare) == "model" else None
+
+
+def _setup(choice: ModelChoice, model: str | None, other_model: str | None) -> ModelSetup:
+    """--api-base/--api-key belong to the remote model when an embedded one is compared with it."""
+    from tagger.local import is_local
+    from tagger.setup import default_model
+
+    name = model or default_model()
+    remote_other = other_model is not None and not is_local(other_model)
+    keep_endpoint = not (is_local(name) and remote_other)
+    return build_setup(
+        model=name,
+        api_base=choice.api_base if keep_endpoint else None,
+        api_key=choice.api_key if keep_endpoint else None,
+        taxonomy_path=choice.taxonomy_path,
+        prompt_ref=choice.prompt_ref,
+        max_tags=choice.max_tags,
+        mode=choice.mode,
+        threads=choice.threads,
+    )
+
+
+def _collect(systems: list[_System], gold: GoldSet, options: EvalOptions) -> list[str]:
+    """Fill each system's runs: run the model ones together, read the logged ones."""
+    to_run = [s for s in systems if s.setup is not None]
+    plans = [Planned(s.setup, s.label, s.log) for s in to_run if s.setup is not None]
+    for system, runs in zip(
+        to_run, predict(plans, gold, options.repeats, options.predict), strict=True
+    ):
+        assert system.setup is not None
+        system.runs = runs
+        setup = system.setup
+        system.identity = (setup.gateway.model, setup.prompt.ref, setup.max_tags)
+    notes = []
+    for system in systems:
+        if system.setup is None:
+            notes += _read_logged(system, gold, options.choice.max_tags)
+    return notes
+
+
+def _read_logged(system: _System, gold: GoldSet, max_tags: int) -> list[str]:
+    records = read_log(system.log)
+    found = match_to_gold(gold, records)
+    system.runs = [found]
+    system.identity = _log_identity(system.log, records, max_tags)
+    missing = len(gold.items) - len(found)
+    if not missing:
+        return []
+    return [
+        f"{system.log} has no prediction for {missing} of {len(gold.items)} gold papers; "
+        "they count as failed."
+    ]
+
+
+def _log_identity(log: Path, records: Sequence[TaggedPaper], max_tags: int) -> tuple[str, str, int]:
+    """Model, prompt and K of a logged run: from its manifest, else from its records."""
+    manifest = manifest_path(log)
+    if manifest.is_file():
+        try:
+            m = RunManifest.model_validate_json(manifest.read_text(encoding="utf-8"))
+            return m.model, m.prompt, m.max_tags
+        except (OSError, ValueError):
+            pass  # a damaged manifest only loses the label
+    return _most_common(r.model for r in records), _most_common(r.prompt for r in records), max_tags
+
+
+def _most_common(values: Iterable[str]) -> str:
+    top = Counter(values).most_common(1)
+    return top[0][0] if top else "unknown"
+
+
+def _score(system: _System, gold: GoldSet, taxonomy: Taxonomy) -> SystemResult:
+    model, prompt, max_tags = system.identity
+    return score_system(
+        gold,
+        taxonomy,
+        system.runs,
+        label=system.label,
+        model=model,
+        prompt=prompt,
+        max_tags=max_tags,
+        predictions=_display(system.log),
+    )
+
+
+def _display(path: Path) -> str:
+    """Paths under the working directory are shown relative, so committed reports stay portable."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

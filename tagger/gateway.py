@@ -1,0 +1,302 @@
+"""The one door to models: instructor over litellm for remote models, embedded backends offline.
+
+Retries live in exactly two places: instructor re-asks on validation errors (`max_retries`), and
+`_transport_call` retries transient transport failures (429/5xx/timeouts/resets) honouring
+Retry-After. litellm's and the OpenAI SDK's own retries are switched off so nothing stacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import email.utils
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tagger.errors import ConfigError, ModelError
+from tagger.records import Paper, Usage
+from tagger.schema import TagSummary
+from tagger.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from tagger.local import LocalBackend
+
+MAX_RETRY_AFTER_S = 120.0
+_retries_this_request: contextvars.ContextVar[list[int]] = contextvars.ContextVar("retries")
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    paper: Paper
+    messages: list[dict[str, str]]
+    response_model: type[TagSummary]
+    taxonomy: Taxonomy
+    max_tags: int
+
+
+@dataclass
+class ModelResult:
+    output: TagSummary
+    usage: Usage = field(default_factory=Usage)
+
+
+class Gateway(Protocol):
+    """What the runner needs from a model: an identity for the cache key, and `complete`."""
+
+    model: str
+    api_base: str | None
+
+    def identity(self) -> dict[str, Any]: ...
+
+    async def complete(self, request: ModelRequest) -> ModelResult: ...
+
+
+def is_retryable(exc: BaseException) -> bool:
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
+        return True
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and (status == 429 or status >= 500)
+
+
+def retry_after_s(exc: BaseException) -> float | None:
+    """Seconds the server asked us to wait (Retry-After: seconds or an HTTP date), if any."""
+    headers: Any = getattr(getattr(exc, "response", None), "headers", None)
+    headers = headers or getattr(exc, "litellm_response_headers", None) or {}
+    value = headers.get("retry-after") if hasattr(headers, "get") else None
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is None:
+            return None
+        seconds = parsed.timestamp() - time.time()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+
+
+def backoff_s(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
+    """Exponential backoff with full jitter."""
+    return float(random.uniform(0, min(cap, base * 2**attempt)))
+
+
+class LiteLLMGateway:
+    """Any litellm model string: openai/..., anthropic/..., ollama/..., vLLM or llama.cpp servers."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        mode: str = "json",
+        sampling: Mapping[str, Any] | None = None,
+        max_retries: int = 2,
+        transport_retries: int = 3,
+        timeout_s: float = 120.0,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self.model = model
+        self.api_base = api_base
+        self._api_key = api_key  # never logged, cached or written
+        self.mode = mode
+        self.sampling = dict(sampling or {})
+        self.max_retries = max_retries
+        self.transport_retries = transport_retries
+        self.timeout_s = timeout_s
+        self._sleep = sleep
+        self._client: Any = None
+
+    def identity(self) -> dict[str, Any]:
+        return {"model": self.model, "api_base": self.api_base, "mode": self.mode, **self.sampling}
+
+    def _instructor(self) -> Any:
+        if self._client is None:
+            import instructor
+
+            from tagger import _litellm
+
+            _litellm.configure()
+            mode = {
+                "json": instructor.Mode.JSON,
+                "json_schema": instructor.Mode.JSON_SCHEMA,
+                "md_json": instructor.Mode.MD_JSON,
+                "tools": instructor.Mode.TOOLS,
+            }[self.mode]
+            self._client = instructor.from_litellm(self._transport_call, mode=mode)
+        return self._client
+
+    async def _transport_call(self, **kwargs: Any) -> Any:
+        import litellm
+
+        kwargs.update(num_retries=0, max_retries=0, timeout=self.timeout_s)
+        if self.api_base:
+            kwargs["api_base"] = self.api_base
+        if self._api_key:
+            kwargs["api_key"] = self._api_key
+        elif self.api_base:
+            kwargs["api_key"] = "no-key"  # self-hosted OpenAI-compatible servers ignore it
+        for attempt in range(self.transport_retries + 1):
+            try:
+                return await litellm.acompletion(**kwargs)
+            except Exception as exc:
+                if attempt >= self.transport_retries or not is_retryable(exc):
+                    raise
+                counter = _retries_this_request.get(None)
+                if counter is not None:
+                    counter[0] += 1
+                await self._sleep(retry_after_s(exc) or backoff_s(attempt))
+        raise AssertionError("unreachable")
+
+    async def complete(self, request: ModelRequest) -> ModelResult:
+        client = self._instructor()
+        counter = [0]
+        _retries_this_request.set(counter)
+        started = time.perf_counter()
+        try:
+            output, raw = await client.chat.completions.create_with_completion(
+                model=self.model,
+                messages=request.messages,
+                response_model=request.response_model,
+                max_retries=self.max_retries,
+                context={"title": request.paper.title},
+                **self.sampling,
+            )
+        except Exception as exc:
+            raise ModelError(_failure_reason(exc, self.max_retries)) from exc
+        usage = _usage(output, raw)
+        usage.retries = counter[0]
+        usage.latency_s = time.perf_counter() - started
+        return ModelResult(output=output, usage=usage)
+
+
+def _failure_reason(exc: BaseException, max_retries: int) -> str:
+    """One readable line: what failed, without request bodies or keys."""
+    from instructor.core.exceptions import InstructorRetryException
+
+    if isinstance(exc, InstructorRetryException):
+        cause = exc.__cause__ or exc
+        if is_retryable(cause) or getattr(cause, "status_code", None):
+            return _transport_reason(cause)
+        last = str(cause).strip().splitlines()
+        detail = " ".join(line.strip() for line in last[:4])[:300]
+        return f"invalid output after {max_retries + 1} attempts: {detail}"
+    return _transport_reason(exc)
+
+
+def _transport_reason(exc: BaseException) -> str:
+    status = getattr(exc, "status_code", None)
+    text = " ".join(str(exc).split())[:200]
+    prefix = f"HTTP {status}: " if status else ""
+    return f"{type(exc).__name__}: {prefix}{text}"
+
+
+def _usage(output: Any, raw: Any) -> Usage:
+    total = getattr(output, "_total_usage", None) or getattr(raw, "usage", None)
+    usage = Usage(
+        prompt_tokens=int(getattr(total, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(total, "completion_tokens", 0) or 0),
+        calls=1,
+    )
+    try:
+        import litellm
+
+        usage.cost_usd = float(litellm.completion_cost(completion_response=raw) or 0.0)
+    except Exception:  # unknown/self-hosted models have no price: cost stays 0
+        usage.cost_usd = 0.0
+    return usage
+
+
+class LocalGateway:
+    """Embedded offline backends. Requests arriving together are micro-batched into one predict."""
+
+    api_base: str | None = None
+
+    def __init__(self, model: str, backend: LocalBackend, *, batch_size: int = 64) -> None:
+        self.model = model
+        self.backend = backend
+        self.batch_size = batch_size
+        self._pending: list[tuple[ModelRequest, asyncio.Future[ModelResult]]] = []
+        self._lock = asyncio.Lock()
+
+    def identity(self) -> dict[str, Any]:
+        return {"model": self.model, "backend": getattr(self.backend, "fingerprint", self.model)}
+
+    async def complete(self, request: ModelRequest) -> ModelResult:
+        future: asyncio.Future[ModelResult] = asyncio.get_running_loop().create_future()
+        self._pending.append((request, future))
+        if len(self._pending) == 1:
+            asyncio.get_running_loop().call_soon(self._schedule_flush)
+        elif len(self._pending) >= self.batch_size:
+            self._schedule_flush()
+        return await future
+
+    def _schedule_flush(self) -> None:
+        if self._pending:
+            batch, self._pending = self._pending, []
+            asyncio.ensure_future(self._flush(batch))
+
+    async def _flush(self, batch: list[tuple[ModelRequest, asyncio.Future[ModelResult]]]) -> None:
+        async with self._lock:  # one predict at a time: the backend uses every core itself
+            requests = [r for r, _ in batch]
+            started = time.perf_counter()
+            try:
+                answers = await asyncio.to_thread(self._predict, requests)
+            except Exception as exc:
+                for _, future in batch:
+                    future.set_exception(exc)
+                return
+            latency = (time.perf_counter() - started) / max(len(batch), 1)
+            for (_, future), answer in zip(batch, answers, strict=True):
+                if isinstance(answer, Exception):
+                    future.set_exception(answer)
+                else:
+                    future.set_result(ModelResult(answer, Usage(calls=1, latency_s=latency)))
+
+    def _predict(self, requests: list[ModelRequest]) -> list[TagSummary | Exception]:
+        first = requests[0]
+        answers = self.backend.predict([r.paper for r in requests], first.taxonomy, first.max_tags)
+        results: list[TagSummary | Exception] = []
+        for request, answer in zip(requests, answers, strict=True):
+            try:
+                results.append(
+                    request.response_model.model_validate(
+                        {"tags": answer.tags, "summary": answer.summary},
+                        context={"title": request.paper.title},
+                    )
+                )
+            except ValueError as exc:
+                results.append(ModelError(f"local model output failed validation: {exc}"))
+        return results
+
+
+def make_gateway(
+    model: str,
+    *,
+    api_base: str | None = None,
+    api_key: str | None = None,
+    mode: str = "json",
+    sampling: Mapping[str, Any] | None = None,
+    max_retries: int = 2,
+    threads: int | None = None,
+) -> Gateway:
+    """Build the gateway for a model string; nothing heavy is imported until the first call."""
+    from tagger import local
+
+    if local.is_local(model):
+        if api_base:
+            raise ConfigError(f"--api-base does not apply to the embedded model '{model}'.")
+        return LocalGateway(model, local.get_backend(model, threads=threads))
+    return LiteLLMGateway(
+        model,
+        api_base=api_base,
+        api_key=api_key,
+        mode=mode,
+        sampling=sampling,
+        max_retries=max_retries,
+    )

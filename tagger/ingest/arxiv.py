@@ -1,0 +1,52 @@
+"""The arXiv metadata snapshot (Kaggle arxiv-metadata-oai-snapshot.json): one object per line.
+
+Each object has id, title, abstract, authors, authors_parsed, categories, update_date and
+versions ([{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}, ...]).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from tagger.ingest.jsonl import iter_objects
+from tagger.ingest.record import OnWarning, RawRecord, raw_from_mapping
+
+
+def read(path: str, on_warning: OnWarning) -> Iterator[RawRecord]:
+    for line, obj in iter_objects(path, on_warning):
+        raw = raw_from_mapping(obj, path, line)
+        versions = [v for v in obj.get("versions") or [] if isinstance(v, dict)]
+        raw.version = _latest_version(versions)
+        raw.date = _first_created(versions) or raw.date
+        raw.authors = _parsed_authors(obj.get("authors_parsed")) or raw.authors
+        yield raw
+
+
+def _latest_version(versions: list[dict[str, Any]]) -> str | None:
+    names = [str(v.get("version", "")) for v in versions]
+    numbered = [n for n in names if n[:1] == "v" and n[1:].isdigit()]
+    return max(numbered, key=lambda n: int(n[1:]), default=None)
+
+
+def _first_created(versions: list[dict[str, Any]]) -> str | None:
+    """Submission date of the first version, as YYYY-MM-DD."""
+    if not versions or not isinstance(versions[0].get("created"), str):
+        return None
+    try:
+        return parsedate_to_datetime(versions[0]["created"]).date().isoformat()
+    except (TypeError, ValueError):
+        return None
+
+
+def _parsed_authors(value: Any) -> tuple[str, ...]:
+    """[["Last", "First", "Jr"], ...] -> ("First Last Jr", ...)."""
+    if not isinstance(value, list):
+        return ()
+    names = []
+    for parts in value:
+        if isinstance(parts, list) and parts:
+            last, first, suffix = ([str(p) for p in parts] + ["", ""])[:3]
+            names.append(" ".join(p for p in (first, last, suffix) if p.strip()))
+    return tuple(names)

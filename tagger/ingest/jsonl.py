@@ -1,0 +1,51 @@
+"""JSON lines: one object per line with title/abstract keys (any case), plus optional metadata."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from tagger.errors import InputError
+from tagger.ingest.files import read_lines
+from tagger.ingest.record import OnWarning, RawRecord, raw_from_mapping
+
+
+def read(path: str, on_warning: OnWarning) -> Iterator[RawRecord]:
+    for line, obj in iter_objects(path, on_warning):
+        yield raw_from_mapping(obj, path, line)
+
+
+def iter_objects(path: str, on_warning: OnWarning) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) per line; a bad line warns and is skipped, unless it is the first.
+
+    A first line that is not a JSON object means the file is not JSON lines at all: one error
+    beats a warning for every line.
+    """
+    seen_object = False
+    for line, text in read_lines(path):
+        if not text.strip():
+            continue
+        obj, problem = _parse(text)
+        if obj is not None:
+            seen_object = True
+            yield line, obj
+        elif not seen_object:
+            raise InputError(
+                f"{problem}, so this is not a JSON-lines file.",
+                path=path,
+                line=line,
+                hint="Fix the line, or pass --format if the file is another kind.",
+            )
+        else:
+            on_warning(f"{path}:{line}: {problem}; line skipped.")
+
+
+def _parse(text: str) -> tuple[dict[str, Any] | None, str]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"line is not valid JSON ({exc.msg} at column {exc.colno})"
+    if not isinstance(value, dict):
+        return None, f"line is a JSON {type(value).__name__}, not an object"
+    return value, ""

@@ -1,0 +1,63 @@
+"""Text normalization for matching and cache keys; display text is never normalized.
+
+``normalize_text`` maps the spellings one paper gets across sources to one string:
+Unicode compatibility forms and accents, LaTeX markup (``$\\ell_p$``, ``\\textbf{x}``,
+``{\\em x}``), the backslash-stripped LaTeX that web pages show (``ell_p``, ``mathcal{O}``),
+case, punctuation and whitespace. The result is lowercase words separated by single spaces.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Commands that only style their argument: dropped with their backslash, so \textbf{x} == x.
+_STYLE_COMMANDS = (
+    "textbf|textit|textsl|textsc|texttt|textrm|textsf|textup|textnormal|text|emph|em|bf|it|sl|sc"
+    "|tt|rm|sf|mathbf|mathit|mathrm|mathsf|mathtt|mathcal|mathbb|mathfrak|mathscr|mathnormal"
+    "|boldsymbol|bm|operatorname|underline|overline|mbox|hbox"
+)
+_LATEX_STYLE = re.compile(rf"\\(?:{_STYLE_COMMANDS})(?![A-Za-z])")
+# Web pages strip backslashes ("mathcal{O}", "mathbf x"); these words are never prose.
+_BARE_STYLE = re.compile(
+    r"\b(?:mathbf|mathit|mathrm|mathsf|mathtt|mathcal|mathbb|mathfrak|mathscr|textbf|textit"
+    r"|texttt|textrm|textsc|emph|boldsymbol|operatorname)\b"
+)
+# \'e, \"{o}, \&, \\ : the mark goes, the letter (if any) stays.
+_LATEX_SYMBOL = re.compile(r"\\[^A-Za-z\s]")
+# \ell -> ell, \leq -> leq: the same text a page shows after stripping backslashes.
+_LATEX_NAMED = re.compile(r"\\(?=[A-Za-z])")
+_MATH_AND_BRACES = re.compile(r"[${}]")
+_COMBINING_MARKS = re.compile(
+    r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def normalize_text(text: str) -> str:
+    """The matching form of ``text``: deterministic, idempotent, and cheap for ASCII input."""
+    if not text.isascii():
+        text = _fold_unicode(text)
+    text = _strip_latex(text)
+    return _NON_WORD.sub(" ", text.casefold()).strip()
+
+
+def _fold_unicode(text: str) -> str:
+    """NFKC (ligatures, full-width forms), then drop accents so 'Schrödinger' == 'Schrodinger'."""
+    text = unicodedata.normalize("NFKC", text)
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", _COMBINING_MARKS.sub("", decomposed))
+
+
+def _strip_latex(text: str) -> str:
+    if "\\" in text:
+        text = _LATEX_STYLE.sub("", text)
+        text = _LATEX_SYMBOL.sub("", text)
+        text = _LATEX_NAMED.sub("", text)
+    text = _BARE_STYLE.sub("", text)
+    return _MATH_AND_BRACES.sub("", text)
+
+
+def collapse_whitespace(text: str) -> str:
+    """Display form of a title: runs of whitespace (newlines included) become one space."""
+    return " ".join(text.split())

@@ -1,0 +1,112 @@
+"""Crash-safe JSONL output (whole lines only) and the run manifest written beside it."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import IO
+
+from tagger.errors import OutputError
+from tagger.records import RunManifest, TaggedPaper
+
+
+def manifest_path(out: Path) -> Path:
+    return out.with_name(out.name.removesuffix(".jsonl") + ".run.json")
+
+
+class JsonlWriter:
+    """Appends one whole line per record and flushes it, so a crash leaves only whole lines."""
+
+    def __init__(self, path: Path, *, append: bool, fsync_every: int = 50) -> None:
+        self.path = path
+        self.fsync_every = fsync_every
+        self._since_sync = 0
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file: IO[str] = path.open("a" if append else "w", encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(
+                f"cannot open output for writing ({exc.strerror}).", path=str(path)
+            ) from None
+
+    def write(self, record: TaggedPaper) -> None:
+        line = record.model_dump_json(exclude_none=False) + "\n"
+        try:
+            self._file.write(line)
+            self._file.flush()
+            self._since_sync += 1
+            if self._since_sync >= self.fsync_every:
+                os.fsync(self._file.fileno())
+                self._since_sync = 0
+        except OSError as exc:
+            raise OutputError(
+                f"writing output failed ({exc.strerror}); lines written before are intact.",
+                path=str(self.path),
+                hint="Free space or fix permissions, then rerun with --resume.",
+            ) from None
+
+    def close(self) -> None:
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError:
+            pass
+        finally:
+            self._file.close()
+
+
+def read_done(path: Path) -> tuple[dict[str, TaggedPaper], int]:
+    """Records already in OUT (for --resume), and the byte length of its whole lines.
+
+    A torn last line (a crash mid-write) is ignored; the caller truncates the file to the
+    returned length before appending.
+    """
+    done: dict[str, TaggedPaper] = {}
+    good_bytes = 0
+    if not path.exists():
+        return done, 0
+    with path.open("rb") as file:
+        for raw in file:
+            if not raw.endswith(b"\n"):
+                break
+            try:
+                record = TaggedPaper.model_validate_json(raw)
+            except ValueError:
+                break
+            done[record.id] = record
+            good_bytes += len(raw)
+    return done, good_bytes
+
+
+def rewrite_without(path: Path, drop_ids: set[str], keep_bytes: int) -> None:
+    """Atomically rewrite OUT keeping whole lines whose id is not in drop_ids (--retry-failed)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with path.open("rb") as src, tmp.open("wb") as dst:
+        data = src.read(keep_bytes)
+        for raw in data.splitlines(keepends=True):
+            if json.loads(raw).get("id") not in drop_ids:
+                dst.write(raw)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(tmp, path)
+
+
+def truncate_to(path: Path, length: int) -> None:
+    if path.exists() and path.stat().st_size != length:
+        with path.open("r+b") as file:
+            file.truncate(length)
+
+
+def write_manifest(manifest: RunManifest, out: Path) -> Path:
+    """Atomic write (temp file + rename) so a reader never sees half a manifest."""
+    target = manifest_path(out)
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the run manifest ({exc.strerror}).", path=str(target)
+        ) from None
+    return target

@@ -1,0 +1,94 @@
+"""The records every stage passes on: input papers, tagged output lines, the run manifest."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Paper(BaseModel):
+    """One input record, as read. Original text is kept for display; matching uses normalize."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="arXiv id without version when known, else a stable content id")
+    title: str
+    abstract: str
+    source: str = Field(description="where it was read, as 'file:line'")
+    url: str | None = None
+    authors: tuple[str, ...] = ()
+    date: str | None = None
+    categories: tuple[str, ...] = ()
+    arxiv_id: str | None = Field(default=None, description="arXiv id without version")
+    version: str | None = Field(default=None, description="arXiv version suffix, e.g. 'v2'")
+    truncated: bool = Field(default=False, description="abstract was cut to the length limit")
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: int = 0
+    retries: int = 0
+    latency_s: float = 0.0
+
+    def add(self, other: Usage) -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cost_usd += other.cost_usd
+        self.calls += other.calls
+        self.retries += other.retries
+        self.latency_s += other.latency_s
+
+
+class TaggedPaper(BaseModel):
+    """One output line: a unique paper with its tags and one-line summary (or why it failed)."""
+
+    id: str
+    title: str
+    summary: str | None
+    tags: list[str]
+    status: Literal["ok", "failed"] = "ok"
+    error: str | None = None
+    model: str
+    prompt: str = Field(description="prompt name@version")
+    cached: bool = False
+    duplicates: list[str] = Field(default_factory=list, description="ids merged into this paper")
+    source: str
+    url: str | None = None
+    date: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    truncated: bool = False
+    usage: Usage | None = None
+
+
+class RunCounts(BaseModel):
+    input: int = 0
+    unique: int = 0
+    tagged: int = 0
+    cached: int = 0
+    failed: int = 0
+    skipped_resume: int = 0
+    truncated: int = 0
+
+
+class RunManifest(BaseModel):
+    """Written beside OUT as OUT.run.json."""
+
+    tagger_version: str
+    started_at: str
+    finished_at: str | None = None
+    wall_time_s: float = 0.0
+    inputs: list[str]
+    output: str
+    model: str
+    api_base: str | None = None
+    prompt: str
+    taxonomy: str
+    taxonomy_hash: str
+    max_tags: int
+    counts: RunCounts = Field(default_factory=RunCounts)
+    usage: Usage = Field(default_factory=Usage)
+    interrupted: bool = False
+    warnings: list[str] = Field(default_factory=list)

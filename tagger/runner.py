@@ -1,0 +1,276 @@
+"""The run loop: ingest -> dedup -> cache lookup -> gateway -> validate -> write; resumable."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from tagger import __version__
+from tagger.cache import CachedAnswer, KeyParts, ResultCache, make_key
+from tagger.errors import ConfigError, ModelError
+from tagger.gateway import Gateway, ModelRequest
+from tagger.normalize import normalize_text
+from tagger.output import JsonlWriter, read_done, rewrite_without, truncate_to, write_manifest
+from tagger.prompts import PromptSpec, render
+from tagger.records import Paper, RunManifest, TaggedPaper, Usage
+from tagger.schema import TagSummary, response_model, schema_hash
+from tagger.taxonomy import Taxonomy
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+    def advance(self, *, cached: bool = False, failed: bool = False) -> None: ...
+    def close(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, *, cached: bool = False, failed: bool = False) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class UniquePaper:
+    paper: Paper
+    duplicates: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunSettings:
+    output: Path
+    prompt: PromptSpec
+    taxonomy: Taxonomy
+    max_tags: int = 3
+    concurrency: int = 8
+    limit: int | None = None
+    use_cache: bool = True
+    resume: bool = False
+    retry_failed: bool = False
+    overwrite: bool = False
+    namespace: str = ""
+    inputs: Sequence[str] = ()
+
+
+class Job:
+    """One run over a list of unique papers, writing OUT and OUT.run.json."""
+
+    def __init__(
+        self,
+        settings: RunSettings,
+        gateway: Gateway,
+        cache: ResultCache | None,
+        *,
+        progress: Progress | None = None,
+        warn: Callable[[str], None] = lambda _: None,
+    ) -> None:
+        self.s = settings
+        self.gateway = gateway
+        self.cache = cache if settings.use_cache else None
+        self.progress = progress or NoProgress()
+        self.warn = warn
+        self.model = response_model(settings.taxonomy, settings.max_tags)
+        self.schema_hash = schema_hash(self.model)
+        self.usage = Usage()
+        self.manifest = self._new_manifest()
+
+    def _new_manifest(self) -> RunManifest:
+        return RunManifest(
+            tagger_version=__version__,
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            inputs=list(self.s.inputs),
+            output=str(self.s.output),
+            model=self.gateway.model,
+            api_base=self.gateway.api_base,
+            prompt=self.s.prompt.ref,
+            taxonomy=self.s.taxonomy.path or self.s.taxonomy.name,
+            taxonomy_hash=self.s.taxonomy.content_hash,
+            max_tags=self.s.max_tags,
+        )
+
+    def cache_key(self, paper: Paper) -> str:
+        identity = self.gateway.identity()
+        sampling = {k: v for k, v in identity.items() if k not in ("model", "api_base")}
+        sampling.update(self.s.prompt.sampling.model_dump())
+        return make_key(
+            KeyParts(
+                title=normalize_text(paper.title),
+                abstract=normalize_text(paper.abstract),
+                prompt=self.s.prompt.ref,
+                prompt_hash=self.s.prompt.content_hash,
+                schema_hash=self.schema_hash,
+                taxonomy_hash=self.s.taxonomy.content_hash,
+                model=self.gateway.model,
+                api_base=self.gateway.api_base,
+                sampling=sampling,
+                namespace=self.s.namespace,
+            )
+        )
+
+    async def run(self, papers: Sequence[UniquePaper], input_count: int) -> RunManifest:
+        started = time.perf_counter()
+        counts = self.manifest.counts
+        counts.input, counts.unique = input_count, len(papers)
+        todo = self._prepare_output(papers)
+        writer = JsonlWriter(self.s.output, append=self.s.resume)
+        self.progress.start(len(todo))
+        try:
+            misses = self._serve_from_cache(todo, writer)
+            await self._call_model(misses, writer)
+        except BaseException:
+            self.manifest.interrupted = True
+            raise
+        finally:
+            writer.close()
+            self.progress.close()
+            self.manifest.usage = self.usage
+            self.manifest.wall_time_s = round(time.perf_counter() - started, 3)
+            self.manifest.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+            write_manifest(self.manifest, self.s.output)
+        return self.manifest
+
+    def _prepare_output(self, papers: Sequence[UniquePaper]) -> list[UniquePaper]:
+        out = self.s.output
+        if not self.s.resume:
+            if out.exists() and out.stat().st_size > 0 and not self.s.overwrite:
+                raise ConfigError(
+                    "output file already exists.",
+                    path=str(out),
+                    hint="Use --resume to continue it, or --overwrite to start over.",
+                )
+            return list(papers)
+        done, good_bytes = read_done(out)
+        truncate_to(out, good_bytes)
+        if self.s.retry_failed:
+            failed = {pid for pid, rec in done.items() if rec.status == "failed"}
+            if failed:
+                rewrite_without(out, failed, good_bytes)
+                done = {pid: rec for pid, rec in done.items() if pid not in failed}
+        self.manifest.counts.skipped_resume = sum(1 for u in papers if u.paper.id in done)
+        return [u for u in papers if u.paper.id not in done]
+
+    def _serve_from_cache(self, todo: list[UniquePaper], writer: JsonlWriter) -> list[UniquePaper]:
+        misses: list[UniquePaper] = []
+        for item in todo:
+            answer = self.cache.get(self.cache_key(item.paper)) if self.cache else None
+            if answer is None:
+                misses.append(item)
+                continue
+            original = Usage(
+                prompt_tokens=answer.prompt_tokens,
+                completion_tokens=answer.completion_tokens,
+                cost_usd=answer.cost_usd,
+                latency_s=answer.latency_s,
+            )  # what the answer cost when it was made; calls=0 marks it as not spent now
+            self._write_ok(writer, item, answer.tags, answer.summary, cached=True, usage=original)
+            self.manifest.counts.cached += 1
+            self.progress.advance(cached=True)
+        return misses
+
+    async def _call_model(self, misses: list[UniquePaper], writer: JsonlWriter) -> None:
+        queue: asyncio.Queue[UniquePaper] = asyncio.Queue()
+        for item in misses:
+            queue.put_nowait(item)
+        workers = [
+            asyncio.create_task(self._worker(queue, writer))
+            for _ in range(max(1, min(self.s.concurrency, len(misses))))
+        ]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+
+    async def _worker(self, queue: asyncio.Queue[UniquePaper], writer: JsonlWriter) -> None:
+        while not queue.empty():
+            item = queue.get_nowait()
+            request = ModelRequest(
+                paper=item.paper,
+                messages=render(self.s.prompt, item.paper, self.s.taxonomy, self.s.max_tags),
+                response_model=self.model,
+                taxonomy=self.s.taxonomy,
+                max_tags=self.s.max_tags,
+            )
+            try:
+                result = await self.gateway.complete(request)
+            except ModelError as exc:
+                self._write_failed(writer, item, exc.message)
+                continue
+            self.usage.add(result.usage)
+            self._remember(item.paper, result.output, result.usage)
+            self._write_ok(
+                writer,
+                item,
+                result.output.tags,
+                result.output.summary,
+                cached=False,
+                usage=result.usage,
+            )
+            self.progress.advance()
+
+    def _remember(self, paper: Paper, output: TagSummary, usage: Usage) -> None:
+        if self.cache is None:
+            return
+        answer = CachedAnswer(
+            tags=output.tags,
+            summary=output.summary,
+            model=self.gateway.model,
+            prompt=self.s.prompt.ref,
+            created=time.time(),
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_usd=usage.cost_usd,
+            latency_s=usage.latency_s,
+        )
+        self.cache.put(self.cache_key(paper), answer)
+
+    def _record(self, item: UniquePaper, **fields: object) -> TaggedPaper:
+        p = item.paper
+        return TaggedPaper.model_validate(
+            {
+                "id": p.id,
+                "title": p.title,
+                "model": self.gateway.model,
+                "prompt": self.s.prompt.ref,
+                "duplicates": item.duplicates,
+                "source": p.source,
+                "url": p.url,
+                "date": p.date,
+                "authors": list(p.authors),
+                "truncated": p.truncated,
+                **fields,
+            }
+        )
+
+    def _write_ok(
+        self,
+        writer: JsonlWriter,
+        item: UniquePaper,
+        tags: list[str],
+        summary: str,
+        *,
+        cached: bool,
+        usage: Usage | None,
+    ) -> None:
+        writer.write(self._record(item, tags=tags, summary=summary, cached=cached, usage=usage))
+        self.manifest.counts.tagged += 1
+        self.manifest.counts.truncated += int(item.paper.truncated)
+
+    def _write_failed(self, writer: JsonlWriter, item: UniquePaper, reason: str) -> None:
+        writer.write(self._record(item, tags=[], summary=None, status="failed", error=reason))
+        self.manifest.counts.failed += 1
+        self.progress.advance(failed=True)
+
+
+def limit_papers(papers: Iterable[UniquePaper], limit: int | None) -> list[UniquePaper]:
+    items = list(papers)
+    return items if limit is None else items[:limit]

@@ -1,0 +1,81 @@
+"""The response model: the prompt's contract, built from the taxonomy at run time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import lru_cache
+from typing import Any, Literal, cast
+
+from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator
+
+from tagger.taxonomy import Taxonomy
+
+MAX_SUMMARY_CHARS = 160
+# A sentence break: end punctuation, space, then an uppercase letter (not "e.g. X" or "Fig. 2").
+_SENTENCE_BREAK = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bal)(?<!\bFig)[.!?]\s+[A-Z]")
+
+
+class TagSummary(BaseModel):
+    """Base of the per-taxonomy response model; `tags` is narrowed to the taxonomy's ids."""
+
+    tags: list[str]
+    summary: str = Field(
+        description=(
+            "One sentence, at most 160 characters, no line breaks, saying what the paper does "
+            "or finds; not a copy of the title."
+        )
+    )
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _distinct(cls, tags: Any) -> Any:
+        if isinstance(tags, str):  # a lone id where a list was asked for
+            tags = [tags]
+        if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+            return list(dict.fromkeys(t.strip() for t in tags))
+        return tags
+
+    @field_validator("summary", mode="after")
+    @classmethod
+    def _one_line(cls, summary: str, info: ValidationInfo) -> str:
+        summary = summary.strip()
+        if not summary:
+            raise ValueError("summary is empty; write one sentence about what the paper does")
+        if "\n" in summary or "\r" in summary:
+            raise ValueError("summary must be a single line without line breaks")
+        if len(summary) > MAX_SUMMARY_CHARS:
+            raise ValueError(
+                f"summary has {len(summary)} characters; shorten it to at most {MAX_SUMMARY_CHARS}"
+            )
+        if _SENTENCE_BREAK.search(summary):
+            raise ValueError("summary must be exactly one sentence")
+        title = (info.context or {}).get("title") if isinstance(info.context, dict) else None
+        if title and _squash(summary) == _squash(title):
+            raise ValueError("summary copies the title; say what the paper does or finds instead")
+        return summary
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+@lru_cache(maxsize=32)
+def response_model(taxonomy: Taxonomy, max_tags: int) -> type[TagSummary]:
+    """TagSummary whose `tags` is 1..max_tags ids of this taxonomy (a closed vocabulary)."""
+    tag_type = cast(Any, Literal.__getitem__(taxonomy.ids))
+    tags_field = (
+        list[tag_type],  # type: ignore[valid-type]
+        Field(
+            min_length=1,
+            max_length=max_tags,
+            description=f"1 to {max_tags} distinct tag ids from the taxonomy, most relevant first.",
+        ),
+    )
+    return create_model("TagSummary", __base__=TagSummary, tags=tags_field)
+
+
+def schema_hash(model: type[BaseModel]) -> str:
+    schema = json.dumps(model.model_json_schema(), sort_keys=True)
+    return hashlib.sha256(schema.encode()).hexdigest()[:16]

@@ -1,0 +1,48 @@
+"""Turn user choices (model, taxonomy, prompt) into the objects a run or an eval needs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from tagger.gateway import Gateway, make_gateway
+from tagger.prompts import DEFAULT_PROMPT, PromptSpec, load_prompt
+from tagger.taxonomy import Taxonomy, load_taxonomy
+
+
+def default_model() -> str:
+    from tagger.local import DEFAULT_MODEL
+
+    return os.environ.get("TAGGER_MODEL") or DEFAULT_MODEL
+
+
+@dataclass
+class ModelSetup:
+    taxonomy: Taxonomy
+    prompt: PromptSpec
+    gateway: Gateway
+    max_tags: int
+
+
+def build_setup(
+    *,
+    model: str | None = None,
+    api_base: str | None = None,
+    api_key: str | None = None,
+    taxonomy_path: str | None = None,
+    prompt_ref: str | None = None,
+    max_tags: int = 3,
+    mode: str | None = None,
+    threads: int | None = None,
+) -> ModelSetup:
+    taxonomy = load_taxonomy(taxonomy_path)
+    prompt = load_prompt(prompt_ref or DEFAULT_PROMPT)
+    gateway = make_gateway(
+        model or default_model(),
+        api_base=api_base,
+        api_key=api_key,
+        mode=mode or prompt.mode,
+        sampling=prompt.sampling.model_dump(),
+        threads=threads,
+    )
+    return ModelSetup(taxonomy=taxonomy, prompt=prompt, gateway=gateway, max_tags=max_tags)

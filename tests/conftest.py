@@ -1,0 +1,78 @@
+"""Shared fixtures: an isolated TAGGER_HOME for every test, a tiny taxonomy, a fake gateway."""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tagger.errors import ModelError
+from tagger.gateway import ModelRequest, ModelResult
+from tagger.records import Usage
+from tagger.taxonomy import Tag, Taxonomy
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+
+@pytest.fixture(autouse=True)
+def tagger_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "tagger-home"
+    monkeypatch.setenv("TAGGER_HOME", str(home))
+    monkeypatch.delenv("TAGGER_MODEL", raising=False)
+    monkeypatch.delenv("TAGGER_API_KEY", raising=False)
+    return home
+
+
+@pytest.fixture
+def tiny_taxonomy() -> Taxonomy:
+    return Taxonomy(
+        name="tiny",
+        tags=(
+            Tag(
+                id="diffusion", label="Diffusion models", description="Diffusion generative models."
+            ),
+            Tag(id="llm", label="Large language models", description="Language models and text."),
+            Tag(id="robotics", label="Robotics", description="Robots, manipulation, control."),
+        ),
+    )
+
+
+class FakeGateway:
+    """Answers from a queue (`enqueue`) and records every request (`history`); no network."""
+
+    api_base: str | None = None
+
+    def __init__(self, model: str = "fake/model") -> None:
+        self.model = model
+        self.queue: deque[dict[str, Any] | Exception] = deque()
+        self.history: list[ModelRequest] = []
+        self.default: dict[str, Any] | None = None
+
+    def enqueue(self, *answers: dict[str, Any] | Exception) -> None:
+        self.queue.extend(answers)
+
+    def identity(self) -> dict[str, Any]:
+        return {"model": self.model, "api_base": None}
+
+    async def complete(self, request: ModelRequest) -> ModelResult:
+        self.history.append(request)
+        answer = self.queue.popleft() if self.queue else self.default
+        if answer is None:
+            raise ModelError("fake gateway has no answer queued")
+        if isinstance(answer, Exception):
+            raise answer
+        output = request.response_model.model_validate(
+            answer, context={"title": request.paper.title}
+        )
+        return ModelResult(output, Usage(prompt_tokens=100, completion_tokens=20, calls=1))
+
+
+@pytest.fixture
+def fake_gateway() -> FakeGateway:
+    return FakeGateway()

@@ -86,7 +86,7 @@ def backoff_s(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
 
 
 class LiteLLMGateway:
-    """Any litellm model string: openai/..., anthropic/..., ollama/..., vLLM or llama.cpp servers."""
+    """Any litellm model string: openai/..., anthropic/..., ollama/..., vLLM or llama.cpp."""
 
     def __init__(
         self,

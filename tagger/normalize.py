@@ -19,27 +19,35 @@ _STYLE_COMMANDS = (
 )
 _LATEX_STYLE = re.compile(rf"\\(?:{_STYLE_COMMANDS})(?![A-Za-z])")
 # Web pages strip backslashes ("mathcal{O}", "mathbf x"); these words are never prose.
-_BARE_STYLE = re.compile(
-    r"\b(?:mathbf|mathit|mathrm|mathsf|mathtt|mathcal|mathbb|mathfrak|mathscr|textbf|textit"
-    r"|texttt|textrm|textsc|emph|boldsymbol|operatorname)\b"
+_BARE_STYLE_WORDS = frozenset(
+    "mathbf mathit mathrm mathsf mathtt mathcal mathbb mathfrak mathscr textbf textit texttt"
+    " textrm textsc emph boldsymbol operatorname".split()
 )
+_BARE_STYLE_BYTES = frozenset(w.encode("ascii") for w in _BARE_STYLE_WORDS)
 # \'e, \"{o}, \&, \\ : the mark goes, the letter (if any) stays.
 _LATEX_SYMBOL = re.compile(r"\\[^A-Za-z\s]")
 # \ell -> ell, \leq -> leq: the same text a page shows after stripping backslashes.
 _LATEX_NAMED = re.compile(r"\\(?=[A-Za-z])")
+_COMBINING_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _MATH_AND_BRACES = re.compile(r"[${}]")
-_COMBINING_MARKS = re.compile(
-    r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+_WORD = re.compile(r"[^\W_]+")
+# ASCII fast path: one C-level pass lowercases and turns everything but letters/digits to space.
+_ASCII_TABLE = bytes(
+    c + 32 if 65 <= c <= 90 else c if (48 <= c <= 57 or 97 <= c <= 122) else 32 for c in range(256)
 )
-_NON_WORD = re.compile(r"[\W_]+")
 
 
 def normalize_text(text: str) -> str:
     """The matching form of ``text``: deterministic, idempotent, and cheap for ASCII input."""
+    if "\\" in text:
+        text = _strip_latex_commands(text)
     if not text.isascii():
         text = _fold_unicode(text)
-    text = _strip_latex(text)
-    return _NON_WORD.sub(" ", text.casefold()).strip()
+    if text.isascii():
+        words = text.encode("ascii").translate(_ASCII_TABLE, b"${}").split()
+        return b" ".join(w for w in words if w not in _BARE_STYLE_BYTES).decode("ascii")
+    tokens = _WORD.findall(_MATH_AND_BRACES.sub("", text).casefold())
+    return " ".join(w for w in tokens if w not in _BARE_STYLE_WORDS)
 
 
 def _fold_unicode(text: str) -> str:
@@ -49,13 +57,10 @@ def _fold_unicode(text: str) -> str:
     return unicodedata.normalize("NFC", _COMBINING_MARKS.sub("", decomposed))
 
 
-def _strip_latex(text: str) -> str:
-    if "\\" in text:
-        text = _LATEX_STYLE.sub("", text)
-        text = _LATEX_SYMBOL.sub("", text)
-        text = _LATEX_NAMED.sub("", text)
-    text = _BARE_STYLE.sub("", text)
-    return _MATH_AND_BRACES.sub("", text)
+def _strip_latex_commands(text: str) -> str:
+    text = _LATEX_STYLE.sub("", text)
+    text = _LATEX_SYMBOL.sub("", text)
+    return _LATEX_NAMED.sub("", text)
 
 
 def collapse_whitespace(text: str) -> str:

@@ -27,8 +27,8 @@ def first_tag_answer(body: dict[str, Any]) -> Reply:
     user = body["messages"][-1]["content"]
     tag = re.search(r"^- ([a-z0-9_.-]+):", system, re.MULTILINE)
     title = re.search(r"Title: (.*)", user)
-    name = title.group(1).strip() if title else "this paper"
-    summary = f"Studies the problem behind '{name[:100]}' and reports results"
+    words = len(title.group(1).split()) if title else 0
+    summary = f"Studies a problem named in {words} title words and reports results"
     return {"content": json.dumps({"tags": [tag.group(1) if tag else "x"], "summary": summary})}
 
 

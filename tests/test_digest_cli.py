@@ -15,11 +15,6 @@ RUN1, RUN2 = str(DATA / "run1.jsonl"), str(DATA / "run2.jsonl")
 TAXONOMY = ["--taxonomy", str(DATA / "taxonomy.yaml")]
 
 
-@pytest.fixture(autouse=True)
-def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TAGGER_HOME", str(tmp_path / "home"))
-
-
 @dataclass
 class Result:
     code: int
@@ -94,7 +89,9 @@ def test_exclude_sent_skips_yesterdays_papers_and_records_todays(
     assert sent["2401.00001"] == "2024-03-14"
     assert "2401.00005" not in sent  # failed: never shown, so not sent
 
-    day2 = tagger(capsys, RUN1, RUN2, *TAXONOMY, "--date", "2024-03-15", "--exclude-sent", str(state))
+    day2 = tagger(
+        capsys, RUN1, RUN2, *TAXONOMY, "--date", "2024-03-15", "--exclude-sent", str(state)
+    )
     assert "Chain-of-Thought" not in day2.out
     assert "Video World Models" in day2.out
     assert "6 already sent" in day2.out

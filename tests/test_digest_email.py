@@ -23,11 +23,6 @@ BASE = [RUN1, RUN2, "--taxonomy", str(DATA / "taxonomy.yaml"), "--date", "2024-0
 ADDRESSES = ["--from", "Digest Bot <bot@example.org>", "--to", "reader@example.org"]
 
 
-@pytest.fixture(autouse=True)
-def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TAGGER_HOME", str(tmp_path / "home"))
-
-
 def run(*args: str) -> int:
     try:
         main(["digest", *args])
@@ -129,7 +124,9 @@ def test_failed_send_is_one_line_and_leaves_the_state_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = tmp_path / "sent.json"
-    code = run(*BASE, *ADDRESSES, "--smtp", f"127.0.0.1:{free_port()}", "--exclude-sent", str(state))
+    code = run(
+        *BASE, *ADDRESSES, "--smtp", f"127.0.0.1:{free_port()}", "--exclude-sent", str(state)
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "cannot send the digest via 127.0.0.1:" in err and err.count("\n") == 1

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pytest
-
 from tagger.digest import Digest, DigestOptions, Placement, build_digest, load_runs
 from tagger.digest.intro import compose_intro, extractive_intro
 from tagger.errors import ModelError
@@ -15,11 +13,6 @@ from tagger.taxonomy import load_taxonomy
 DATA = Path(__file__).parent / "data" / "digest"
 RUNS = [DATA / "run1.jsonl", DATA / "run2.jsonl"]
 DAY = dt.date(2024, 3, 15)
-
-
-@pytest.fixture(autouse=True)
-def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TAGGER_HOME", str(tmp_path / "home"))
 
 
 def make(placement: Placement | None = None, sent: frozenset[str] = frozenset()) -> Digest:
@@ -78,7 +71,7 @@ def test_top_limits_entries_per_section_but_keeps_the_section_count() -> None:
 def test_tags_filter_places_papers_under_the_first_wanted_tag() -> None:
     digest = make(Placement(only_tags={"agents"}))
     assert headings(digest) == [("Agents & tool use", 2)]
-    assert {e.id for e in digest.sections[0].entries} == {"2401.00001", "c-5f2a9e01"}
+    assert {e.id for e in digest.sections[0].entries} == {"2401.00001", "h5f2a9e01c3d4"}
     assert digest.counts.filtered_out == 6
 
 
@@ -93,8 +86,8 @@ def test_entries_link_to_arxiv_or_their_url_and_never_to_javascript() -> None:
     links = {e.id: e.url for e in make().unique_entries()}
     assert links["2401.00001"] == "https://arxiv.org/abs/2401.00001"
     assert links["2401.00003"] == "https://example.org/paper?a=1&b=2"
-    assert links["c-5f2a9e01"] is None  # content id, no url: nothing to link
-    assert links["c-77aa0b12"] is None  # javascript: url is dropped
+    assert links["h5f2a9e01c3d4"] is None  # content id, no url: nothing to link
+    assert links["h77aa0b12e5f6"] is None  # javascript: url is dropped
 
 
 def test_no_intro_unless_a_writer_is_given() -> None:

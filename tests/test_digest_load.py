@@ -13,11 +13,6 @@ DATA = Path(__file__).parent / "data" / "digest"
 RUN1, RUN2 = DATA / "run1.jsonl", DATA / "run2.jsonl"
 
 
-@pytest.fixture(autouse=True)
-def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TAGGER_HOME", str(tmp_path / "home"))
-
-
 def test_failed_records_are_skipped_and_counted() -> None:
     loaded = load_runs([RUN1])
     ids = [p.id for p in loaded.papers]

@@ -7,7 +7,6 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 from markdown_it import MarkdownIt
 
 from tagger.digest import Digest, DigestOptions, Placement, build_digest, load_runs, render
@@ -18,11 +17,6 @@ DATA = Path(__file__).parent / "data" / "digest"
 RUNS = [DATA / "run1.jsonl", DATA / "run2.jsonl"]
 HOSTILE_TITLE = '<script>alert("title")</script> Diffusion & "Quotes" \'Single\''
 HOSTILE_BLURB = "<img src=x onerror=\"document.title='pwned'\"> A sampler"
-
-
-@pytest.fixture(autouse=True)
-def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TAGGER_HOME", str(tmp_path / "home"))
 
 
 def make(top: int | None = None) -> Digest:
@@ -94,7 +88,7 @@ def test_markdown_rendered_by_a_commonmark_renderer_has_no_live_html() -> None:
 
 def test_markdown_and_text_show_date_counts_and_skipped() -> None:
     for fmt in ("md", "txt"):
-        out = render(make(), fmt)  # type: ignore[arg-type]
+        out = render(make(), fmt)
         assert "Papers digest — 2024-03-15" in out
         assert "8 papers in 6 sections" in out
         assert "Not shown: 1 failed to tag." in out
@@ -119,6 +113,10 @@ def test_json_is_the_sections_structure_with_date_and_counts() -> None:
     assert data["counts"]["papers"] == 8
     assert data["intro"]["source"] == "extractive"
     first = data["sections"][0]
-    assert (first["id"], first["label"], first["count"]) == ("diffusion-models", "Diffusion models", 2)
+    assert (first["id"], first["label"], first["count"]) == (
+        "diffusion-models",
+        "Diffusion models",
+        2,
+    )
     assert first["entries"][0]["title"] == HOSTILE_TITLE
     assert first["entries"][0]["tags"] == [{"id": "diffusion-models", "label": "Diffusion models"}]

@@ -8,18 +8,12 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import feedparser
-import pytest
 
 from tagger.digest import DigestOptions, Placement, build_digest, load_runs, render
 from tagger.taxonomy import load_taxonomy
 
 DATA = Path(__file__).parent / "data" / "digest"
 RUN1, RUN2 = DATA / "run1.jsonl", DATA / "run2.jsonl"
-
-
-@pytest.fixture(autouse=True)
-def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TAGGER_HOME", str(tmp_path / "home"))
 
 
 def feed(runs: list[Path], day: dt.date, all_sections: bool = False) -> str:

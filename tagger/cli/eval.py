@@ -134,4 +134,7 @@ def _print_table(report: EvalReport, more_in: str) -> None:
 
     from tagger.evaluate.report import print_terminal
 
-    print_terminal(report, Console(soft_wrap=False), more_in=more_in)
+    # Piped output (CI logs) gets a fixed width wide enough for a side-by-side table.
+    console = Console() if sys.stdout.isatty() else Console(width=140)
+    print_terminal(report, console, more_in=more_in)
+    sys.stdout.flush()  # before the stderr lines that follow

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
+from tagger.ingest.ids import abs_url, parse_arxiv_id
+
 # XML 1.0 forbids most C0 controls even as character references; feed readers reject them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SPACE = re.compile(r"\s+")
-# New-style (2401.01234) and old-style (hep-th/9901001, math.GT/0309136) arXiv ids, no version.
-_ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z][a-z-]*(\.[A-Z]{2})?/\d{7})$")
 
 
 def one_line(text: str | None) -> str:
@@ -38,7 +38,5 @@ def paper_url(paper_id: str, url: str | None) -> str | None:
     link = safe_url(url)
     if link:
         return link
-    bare = paper_id.removeprefix("arXiv:").removeprefix("arxiv:")
-    if _ARXIV_ID.match(bare):
-        return f"https://arxiv.org/abs/{bare}"
-    return None
+    ref = parse_arxiv_id(paper_id)
+    return abs_url(ref.id) if ref else None

@@ -14,6 +14,7 @@ from tagger.evaluate.tables import Table, header_lines, tables
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table as RichTable
 
 TERMINAL_ROWS = 15  # long lists are cut to this many rows on screen; files hold them all
 
@@ -87,7 +88,8 @@ def to_markdown(report: EvalReport) -> str:
         parts += [f"## {table.title}", ""]
         if table.note:
             parts += [table.note, ""]
-        parts += [_md_row(table.columns), _md_rule(table), *map(_md_row, table.rows), ""]
+        if table.rows:
+            parts += [_md_row(table.columns), _md_rule(table), *map(_md_row, table.rows), ""]
     return "\n".join(parts)
 
 
@@ -117,7 +119,8 @@ def to_html(report: EvalReport) -> str:
             for n, row in enumerate(table.rows)
         )
         note = f"<p>{esc(table.note)}</p>" if table.note else ""
-        body.append(f"<h2>{esc(table.title)}</h2>{note}<table><tr>{head}</tr>{rows}</table>")
+        grid = f"<table><tr>{head}</tr>{rows}</table>" if table.rows else ""
+        body.append(f"<h2>{esc(table.title)}</h2>{note}{grid}")
     style = (
         "body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:.2em .5em}td.r{text-align:right}.fail{color:#b00}"
@@ -133,19 +136,26 @@ def _marked(table: Table, row: int) -> bool:
 
 
 def print_terminal(report: EvalReport, console: Console, more_in: str = "the report") -> None:
-    from rich.table import Table as RichTable
-    from rich.text import Text
-
     for line in header_lines(report):
         console.print(line, highlight=False, markup=False)
     for table in tables(report):
         shown = table.head(TERMINAL_ROWS, more_in)
-        rich = RichTable(title=shown.title, title_justify="left", title_style="bold")
-        for i, column in enumerate(shown.columns):
-            rich.add_column(column, justify="right" if _align(shown, i) == "r" else "left")
-        for n, row in enumerate(shown.rows):
-            rich.add_row(*map(Text, row), style="bold red" if _marked(shown, n) else None)
         console.print()
-        console.print(rich)
+        if shown.rows:
+            console.print(_rich_table(shown))
+        else:
+            console.print(shown.title, style="bold", highlight=False, markup=False)
         if shown.note:
             console.print(shown.note, style="dim", highlight=False, markup=False)
+
+
+def _rich_table(table: Table) -> RichTable:
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    rich = RichTable(title=table.title, title_justify="left", title_style="bold")
+    for i, column in enumerate(table.columns):
+        rich.add_column(column, justify="right" if _align(table, i) == "r" else "left")
+    for n, row in enumerate(table.rows):
+        rich.add_row(*map(Text, row), style="bold red" if _marked(table, n) else None)
+    return rich

@@ -29,7 +29,7 @@ DEFAULT_THRESHOLD = 0.8
 NUM_PERM = 64
 SHINGLE_WORDS = 3
 LSH_RECALL = 0.99  # chance that a pair exactly at the threshold becomes a candidate
-_BATCH = 512  # documents per vectorized MinHash batch (~25 MB of temporaries)
+_BATCH = 128  # documents per vectorized MinHash batch (~6 MB of temporaries)
 _ALL_PAIRS_MAX = 32  # larger LSH buckets are linked as chains, not all pairs
 _SEED = 1
 REASONS = ("exact-title", "exact-abstract", "arxiv-id", "near-duplicate")
@@ -220,9 +220,7 @@ class _Sketches:
     """MinHash signatures (datasketch's affine32 scheme, computed in numpy batches) by record."""
 
     def __init__(self, threshold: float) -> None:
-        from datasketch import MinHash  # only for its permutation parameters
-
-        self.a, self.b = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme="affine32").permutations
+        self.a, self.b = permutations(NUM_PERM, _SEED)
         self.bands, self.rows = lsh_bands(threshold, NUM_PERM)
         self.indices: list[int] = []
         self._pending: list[U32] = []
@@ -258,12 +256,26 @@ def shingle_hashes(text: str) -> U32:
     return (combined ^ (combined >> np.uint64(32))).astype(np.uint32)
 
 
+def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:
+    """The (a, b) that ``datasketch.MinHash(num_perm, seed, scheme="affine32")`` draws.
+
+    Drawn here because importing datasketch costs seconds (it pulls in scipy); a test checks
+    that the signatures equal datasketch's own.
+    """
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
 def minhash_batch(shingles: list[U32], a: U32, b: U32) -> U32:
-    """Signatures (len(shingles), NUM_PERM): min over each document of a*fmix32(h)+b mod 2^32."""
+    """Signatures (len(shingles), len(a)): per document, min of a*fmix32(h)+b mod 2^32."""
     offsets = np.cumsum([0] + [len(s) for s in shingles[:-1]])
     values = _fmix32(np.concatenate(shingles))
-    permuted = values[:, None] * a[None, :] + b[None, :]
-    signatures: U32 = np.minimum.reduceat(permuted, offsets, axis=0)
+    # Permutations as rows: the min runs along contiguous memory (~10x faster than columns).
+    permuted = a[:, None] * values[None, :]
+    permuted += b[:, None]
+    signatures: U32 = np.minimum.reduceat(permuted, offsets, axis=1).T
     return signatures
 
 

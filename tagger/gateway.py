@@ -22,6 +22,7 @@ from tagger.schema import TagSummary
 from tagger.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
+    from tagger.endpoints import EndpointPool
     from tagger.local import LocalBackend
 
 MAX_RETRY_AFTER_S = 120.0
@@ -131,9 +132,12 @@ class LiteLLMGateway:
             self._client = instructor.from_litellm(self._transport_call, mode=mode)
         return self._client
 
-    async def _transport_call(self, **kwargs: Any) -> Any:
+    async def _send(self, kwargs: dict[str, Any]) -> Any:
         import litellm
 
+        return await litellm.acompletion(**kwargs)
+
+    async def _transport_call(self, **kwargs: Any) -> Any:
         kwargs.update(num_retries=0, max_retries=0, timeout=self.timeout_s)
         if self.api_base:
             kwargs["api_base"] = self.api_base
@@ -143,7 +147,7 @@ class LiteLLMGateway:
             kwargs["api_key"] = "no-key"  # self-hosted OpenAI-compatible servers ignore it
         for attempt in range(self.transport_retries + 1):
             try:
-                return await litellm.acompletion(**kwargs)
+                return await self._send(kwargs)
             except Exception as exc:
                 if attempt >= self.transport_retries or not is_retryable(exc):
                     raise
@@ -210,6 +214,47 @@ def _usage(output: Any, raw: Any) -> Usage:
     except Exception:  # unknown/self-hosted models have no price: cost stays 0
         usage.cost_usd = 0.0
     return usage
+
+
+class RouterGateway(LiteLLMGateway):
+    """A litellm Router over an endpoint pool: least-busy balancing, per-endpoint concurrency,
+    failover (a failing endpoint cools down; the transport retry lands on another)."""
+
+    GROUP = "tagger-pool"
+
+    def __init__(self, pool: EndpointPool, **options: Any) -> None:
+        super().__init__(pool.model, **options)
+        self.pool = pool
+        self._router: Any = None
+
+    def identity(self) -> dict[str, Any]:
+        models = sorted({e.model or self.pool.model for e in self.pool.endpoints})
+        return {"model": self.model, "api_base": None, "pool": models, "mode": self.mode, **self.sampling}
+
+    def _get_router(self) -> Any:
+        if self._router is None:
+            import litellm
+
+            self._router = litellm.Router(
+                model_list=self.pool.model_list(self.GROUP),
+                routing_strategy=self.pool.routing,
+                num_retries=0,  # retries live in _transport_call only
+                allowed_fails=0,
+                cooldown_time=self.pool.cooldown_s,
+            )
+        return self._router
+
+    async def _send(self, kwargs: dict[str, Any]) -> Any:
+        router = self._get_router()
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("api_base", "api_key")}
+        kwargs["model"] = self.GROUP
+        while True:
+            try:
+                return await router.acompletion(**kwargs)
+            except Exception as exc:
+                if "max_parallel_requests slots in use" not in str(exc):
+                    raise
+                await asyncio.sleep(0.005)  # every slot busy: wait for one, not a failure
 
 
 class LocalGateway:
@@ -284,9 +329,16 @@ def make_gateway(
     sampling: Mapping[str, Any] | None = None,
     max_retries: int = 2,
     threads: int | None = None,
+    endpoints: str | None = None,
 ) -> Gateway:
     """Build the gateway for a model string; nothing heavy is imported until the first call."""
     from tagger import local
+
+    if endpoints:
+        from tagger.endpoints import load_endpoints
+
+        pool = load_endpoints(endpoints)
+        return RouterGateway(pool, mode=mode, sampling=sampling, max_retries=max_retries)
 
     if local.is_local(model):
         if api_base:

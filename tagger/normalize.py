@@ -24,12 +24,15 @@ _BARE_STYLE_WORDS = frozenset(
     " textrm textsc emph boldsymbol operatorname".split()
 )
 _BARE_STYLE_BYTES = frozenset(w.encode("ascii") for w in _BARE_STYLE_WORDS)
-# \'e, \"{o}, \&, \\ : the mark goes, the letter (if any) stays.
+# Accented letters: \"o, \"{o}, {\"o}, \v{c}, \c c -> the bare letter, joined to its word.
+_LATEX_ACCENT = re.compile(
+    r"\{?\\(?:[`'\"^~=.]|[uvHcdbkrt](?![A-Za-z]))\s*\{?([A-Za-z])\}?\}?"
+)
+# \&, \%, \\ and other escaped symbols go.
 _LATEX_SYMBOL = re.compile(r"\\[^A-Za-z\s]")
 # \ell -> ell, \leq -> leq: the same text a page shows after stripping backslashes.
 _LATEX_NAMED = re.compile(r"\\(?=[A-Za-z])")
 _COMBINING_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_MATH_AND_BRACES = re.compile(r"[${}]")
 _WORD = re.compile(r"[^\W_]+")
 # ASCII fast path: one C-level pass lowercases and turns everything but letters/digits to space.
 _ASCII_TABLE = bytes(
@@ -44,9 +47,11 @@ def normalize_text(text: str) -> str:
     if not text.isascii():
         text = _fold_unicode(text)
     if text.isascii():
-        words = text.encode("ascii").translate(_ASCII_TABLE, b"${}").split()
-        return b" ".join(w for w in words if w not in _BARE_STYLE_BYTES).decode("ascii")
-    tokens = _WORD.findall(_MATH_AND_BRACES.sub("", text).casefold())
+        words = text.encode("ascii").translate(_ASCII_TABLE).split()
+        if not _BARE_STYLE_BYTES.isdisjoint(words):  # rare: skip the filter loop otherwise
+            words = [w for w in words if w not in _BARE_STYLE_BYTES]
+        return b" ".join(words).decode("ascii")
+    tokens = _WORD.findall(text.casefold())
     return " ".join(w for w in tokens if w not in _BARE_STYLE_WORDS)
 
 
@@ -58,6 +63,7 @@ def _fold_unicode(text: str) -> str:
 
 
 def _strip_latex_commands(text: str) -> str:
+    text = _LATEX_ACCENT.sub(r"\1", text)
     text = _LATEX_STYLE.sub("", text)
     text = _LATEX_SYMBOL.sub("", text)
     return _LATEX_NAMED.sub("", text)

@@ -34,6 +34,7 @@ def build_setup(
     max_tags: int = 3,
     mode: str | None = None,
     threads: int | None = None,
+    endpoints: str | None = None,
 ) -> ModelSetup:
     taxonomy = load_taxonomy(taxonomy_path)
     prompt = load_prompt(prompt_ref or DEFAULT_PROMPT)
@@ -44,5 +45,6 @@ def build_setup(
         mode=mode or prompt.mode,
         sampling=prompt.sampling.model_dump(),
         threads=threads,
+        endpoints=endpoints,
     )
     return ModelSetup(taxonomy=taxonomy, prompt=prompt, gateway=gateway, max_tags=max_tags)

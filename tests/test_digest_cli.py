@@ -53,6 +53,14 @@ def test_every_format_carries_the_date_and_counts(
     assert ('"papers": 8' if fmt == "json" else "8 papers in 6 sections") in text
 
 
+@pytest.mark.parametrize("fmt", ["md", "html", "txt", "rss", "json"])
+def test_real_run_output_renders(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    # sample_run.jsonl: 30 lines `tagger run samples` wrote with the embedded model.
+    result = tagger(capsys, str(DATA / "sample_run.jsonl"), "--format", fmt, "--group-by", "group")
+    assert result.code == 0
+    assert "30 papers in" in result.err
+
+
 def test_options_title_top_group_and_tags(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--title", "Lab digest", "--group-by", "group", "--top", "1", "--format", "json"]
     result = tagger(capsys, RUN1, RUN2, *TAXONOMY, "--date", "2024-03-15", *args)

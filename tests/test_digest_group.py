@@ -65,7 +65,8 @@ def test_top_limits_entries_per_section_but_keeps_the_section_count() -> None:
     language = digest.sections[0]
     assert (language.count, len(language.entries)) == (3, 1)
     assert digest.counts.beyond_top == 4  # 2 + 1 + 0 + 1 cut from the four sections
-    assert digest.counts.papers == 4
+    assert (digest.counts.papers, digest.counts.shown) == (8, 4)
+    assert digest.summary_line() == "8 papers in 4 sections (4 shown)"
 
 
 def test_tags_filter_places_papers_under_the_first_wanted_tag() -> None:
@@ -126,3 +127,17 @@ def test_packaged_taxonomy_labels_and_groups_resolve() -> None:
     labels = [s.label for s in digest.sections]
     assert "Generative models" in labels
     assert "Language models" in labels
+
+
+def test_untagged_papers_get_their_own_last_section() -> None:
+    from tagger.digest.load import LoadedRuns
+    from tagger.records import TaggedPaper
+
+    def paper(pid: str, tags: list[str]) -> TaggedPaper:
+        return TaggedPaper(
+            id=pid, title=pid, summary="s", tags=tags, model="m", prompt="p", source="f:1"
+        )
+
+    runs = LoadedRuns(papers=[paper("h1", []), paper("h2", ["video"]), paper("h3", [])])
+    digest = build_digest(runs, load_taxonomy(DATA / "taxonomy.yaml"), DigestOptions(date=DAY))
+    assert headings(digest) == [("Video", 1), ("Untagged", 2)]

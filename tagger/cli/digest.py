@@ -19,7 +19,14 @@ FORMAT_CHOICES = ["md", "html", "txt", "rss", "json", "eml"]
 
 @click.command(name="digest")
 @click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="md", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMAT_CHOICES),
+    default="md",
+    show_default=True,
+    help="md, html (email-safe), txt, rss (RSS 2.0), json (the sections), eml (email file).",
+)
 @click.option(
     "-o",
     "--output",
@@ -31,7 +38,8 @@ FORMAT_CHOICES = ["md", "html", "txt", "rss", "json", "eml"]
     "--date",
     "day",
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="The digest's date, YYYY-MM-DD.  [default: today]",
+    metavar="YYYY-MM-DD",
+    help="The digest's date.  [default: today]",
 )
 @click.option("--top", type=click.IntRange(min=1), help="At most N papers per section.")
 @click.option(
@@ -69,12 +77,28 @@ FORMAT_CHOICES = ["md", "html", "txt", "rss", "json", "eml"]
     "sender",
     default="tagger <tagger@localhost>",
     show_default=True,
+    metavar="ADDRESS",
     help="From address (eml, --smtp).",
 )
-@click.option("--to", "recipients", multiple=True, help="To address (eml, --smtp; repeatable).")
-@click.option("--smtp", "smtp_server", metavar="HOST:PORT", help="Also send it by email there.")
 @click.option(
-    "--link", default="https://arxiv.org/", show_default=True, help="The RSS channel's link."
+    "--to",
+    "recipients",
+    multiple=True,
+    metavar="ADDRESS",
+    help="To address (eml, --smtp; repeatable).",
+)
+@click.option(
+    "--smtp",
+    "smtp_server",
+    metavar="HOST:PORT",
+    help="Send it as email via this SMTP relay (no login/TLS); prints nothing unless -o.",
+)
+@click.option(
+    "--link",
+    default="https://arxiv.org/",
+    show_default=True,
+    metavar="URL",
+    help="The RSS channel's link.",
 )
 def digest(
     runs: tuple[Path, ...],
@@ -114,7 +138,7 @@ def digest(
     placement = Placement(cast("GroupBy", group_by), all_sections, only, top)
     options = DigestOptions(date=date, title=title, placement=placement, sent=sent_state.sent)
     result = build_digest(loaded, taxonomy, options, intro_writer(intro))
-    if result.counts.papers == 0:
+    if result.counts.shown == 0:
         click.echo(f"tagger digest: {_nothing_new(result)}", err=True)
         return
     _warn_intro(result)
@@ -138,7 +162,9 @@ def _tag_ids(args: tuple[str, ...], taxonomy: Taxonomy, loaded: LoadedRuns) -> f
     known = set(taxonomy.ids) | {t for p in loaded.papers for t in p.tags}
     unknown = sorted(wanted - known)
     if unknown:
-        _usage(f"--tags: unknown tag id '{unknown[0]}'; see `tagger taxonomy show` for the ids.")
+        _config_error(
+            f"--tags: unknown tag id '{unknown[0]}'; see `tagger taxonomy show` for the ids."
+        )
     return wanted
 
 
@@ -152,7 +178,7 @@ def _check_mail_options(
     if fmt != "eml" and not smtp_server:
         return
     if not recipients:
-        _usage("--format eml and --smtp need at least one --to ADDRESS.")
+        _config_error("--format eml and --smtp need at least one --to ADDRESS.")
     check_addresses([sender], "--from")
     check_addresses(recipients, "--to")
     if smtp_server:
@@ -202,7 +228,7 @@ def _warn_intro(result: Digest) -> None:
         )
 
 
-def _usage(message: str) -> None:
+def _config_error(message: str) -> None:
     from tagger.errors import ConfigError
 
     raise ConfigError(message)

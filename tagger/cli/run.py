@@ -22,6 +22,7 @@ from tagger.cli.common import echo_err, model_options
 @click.option("--resume", is_flag=True, help="Skip papers already in OUT and append the rest.")
 @click.option("--retry-failed", is_flag=True, help="With --resume: redo papers that failed.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing OUT.")
+@click.option("--endpoints", default=None, help="YAML pool of OpenAI-compatible servers.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Near-dup Jaccard.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run manifest as JSON on stdout.")
@@ -43,6 +44,7 @@ def run(
     resume: bool,
     retry_failed: bool,
     overwrite: bool,
+    endpoints: str | None,
     threshold: float | None,
     progress: bool | None,
     as_json: bool,
@@ -68,6 +70,7 @@ def run(
         max_tags=max_tags,
         mode=mode,
         threads=threads,
+        endpoints=endpoints,
     )
     loaded = load_unique(list(inputs), fmt=fmt, threshold=threshold, warn=echo_err)
     papers = limit_papers(loaded.papers, limit)
@@ -77,7 +80,7 @@ def run(
         prompt=setup.prompt,
         taxonomy=setup.taxonomy,
         max_tags=max_tags,
-        concurrency=concurrency or (64 if is_local else 8),
+        concurrency=concurrency or _default_concurrency(setup.gateway, is_local),
         use_cache=not no_cache,
         resume=resume,
         retry_failed=retry_failed,
@@ -101,3 +104,10 @@ def run(
     )
     if as_json:
         click.echo(json.dumps(manifest.model_dump(mode="json"), indent=2))
+
+
+def _default_concurrency(gateway: object, is_local: bool) -> int:
+    pool = getattr(gateway, "pool", None)
+    if pool is not None:
+        return int(pool.total_concurrency)
+    return 64 if is_local else 8

@@ -35,16 +35,18 @@ def build_digest(
     """Select, group and count today's papers; with ``intro`` set, add the themes paragraph."""
     fresh, already_sent = drop_sent(runs.papers, options.sent)
     wanted, filtered_out = keep_tags(fresh, options.placement.only_tags)
-    sections, beyond_top = build_sections(wanted, taxonomy, options.placement)
+    sections = build_sections(wanted, taxonomy, options.placement)
+    shown = len({e.id for s in sections for e in s.entries})
     counts = DigestCounts(
-        papers=len({e.id for s in sections for e in s.entries}),
+        papers=len(wanted),
+        shown=shown,
         sections=len(sections),
         loaded=len(runs.papers),
         failed=runs.failed,
         duplicates=runs.duplicates,
         already_sent=already_sent,
         filtered_out=filtered_out,
-        beyond_top=beyond_top,
+        beyond_top=len(wanted) - shown,
     )
     return Digest(
         title=one_line(options.title) or DEFAULT_TITLE,

@@ -29,8 +29,8 @@ class Placement:
 
 def build_sections(
     papers: Sequence[TaggedPaper], taxonomy: Taxonomy, how: Placement
-) -> tuple[list[Section], int]:
-    """Sections ordered by size (then label), and how many papers --top left out everywhere."""
+) -> list[Section]:
+    """Sections ordered by size (then label); every paper is placed in at least one."""
     buckets: dict[str, tuple[str, list[Entry]]] = {}
     for paper in papers:
         entry = to_entry(paper, taxonomy)
@@ -41,9 +41,7 @@ def build_sections(
         for key, (label, entries) in buckets.items()
     ]
     sections.sort(key=_order)
-    placed = {e.id for _, entries in buckets.values() for e in entries}
-    shown = {e.id for s in sections for e in s.entries}
-    return sections, len(placed - shown)
+    return sections
 
 
 def to_entry(paper: TaggedPaper, taxonomy: Taxonomy) -> Entry:

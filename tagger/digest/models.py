@@ -54,7 +54,10 @@ class Intro(BaseModel):
 class DigestCounts(BaseModel):
     """Where the papers went between the run files and the digest."""
 
-    papers: int = Field(default=0, description="distinct papers shown")
+    papers: int = Field(default=0, description="distinct papers in the digest's sections")
+    shown: int = Field(
+        default=0, description="distinct papers listed (fewer than papers with --top)"
+    )
     sections: int = 0
     loaded: int = Field(default=0, description="ok records read, after merging duplicates")
     failed: int = Field(default=0, description="failed records skipped")
@@ -85,9 +88,10 @@ class Digest(BaseModel):
         return out
 
     def summary_line(self) -> str:
-        """'12 papers in 4 sections' -- the counts line every format shows."""
-        papers = plural(self.counts.papers, "paper")
-        return f"{papers} in {plural(self.counts.sections, 'section')}"
+        """'12 papers in 4 sections', plus '(9 shown)' under --top: every format shows it."""
+        c = self.counts
+        line = f"{plural(c.papers, 'paper')} in {plural(c.sections, 'section')}"
+        return line if c.shown == c.papers else f"{line} ({c.shown} shown)"
 
     def skipped_line(self) -> str:
         """'Not shown: 3 already sent, 1 failed.' or '' when nothing was left out."""

@@ -23,7 +23,8 @@ class SentState(BaseModel):
 
     def with_sent(self, ids: Iterable[str], day: str) -> SentState:
         """A copy that also lists ``ids``; an id keeps the date it was first sent."""
-        return SentState(sent={**{i: day for i in ids}, **self.sent})
+        added = {i: day for i in ids if i not in self.sent}
+        return SentState(sent={**self.sent, **added})
 
 
 def load_state(path: str | Path) -> SentState:

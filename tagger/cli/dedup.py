@@ -1,0 +1,135 @@
+"""`tagger dedup`: read inputs, merge duplicates, write unique papers and what was merged."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+
+import click
+from pydantic import BaseModel
+
+from tagger.dedup import DEFAULT_THRESHOLD, DedupCounts, DedupGroup, DedupResult
+from tagger.dedup import dedup as find_duplicates
+from tagger.errors import ConfigError, OutputError
+from tagger.ingest import FORMATS, iter_papers
+
+MAX_PRINTED_WARNINGS = 20
+
+
+class DedupSummary(BaseModel):
+    """What `tagger dedup --json` prints."""
+
+    counts: DedupCounts
+    threshold: float
+    output: str
+    report: str | None
+    warnings: int
+
+
+class WarningPrinter:
+    """Collects ingest warnings and echoes the first few to stderr, so a bad file can't flood it."""
+
+    def __init__(self, limit: int = MAX_PRINTED_WARNINGS) -> None:
+        self.limit = limit
+        self.messages: list[str] = []
+
+    def __call__(self, message: str) -> None:
+        self.messages.append(message)
+        if len(self.messages) <= self.limit:
+            click.echo(f"tagger: warning: {message}", err=True)
+
+    def finish(self, where: str = "") -> None:
+        hidden = len(self.messages) - self.limit
+        if hidden > 0:
+            click.echo(f"tagger: warning: ... and {hidden} more warnings{where}.", err=True)
+
+
+@click.command("dedup")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, help="Write the unique papers here (JSON lines).")
+@click.option("--report", "report_path", default=None, help="Write the merged groups here (JSON).")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    help="Near-duplicate Jaccard similarity of word 3-grams (title + abstract).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="Input format; auto detects each file's.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+def dedup(
+    inputs: tuple[str, ...],
+    output: str,
+    report_path: str | None,
+    threshold: float,
+    fmt: str,
+    as_json: bool,
+) -> None:
+    """Merge duplicate papers in INPUT files or directories; write one line per unique paper.
+
+    Duplicates share a normalized title or abstract, an arXiv id (any version), or are
+    near-identical (--threshold). Each output line lists the ids (or sources) merged into it.
+    """
+    _refuse_overwriting_inputs(inputs, [output, report_path])
+    warnings = WarningPrinter()
+    result = find_duplicates(iter_papers(inputs, fmt, warnings), threshold)
+    warnings.finish(" (all are in the --report file)" if report_path else "")
+    write_unique(output, result.groups)
+    if report_path:
+        _write_atomic(report_path, [result.report(warnings.messages).model_dump_json(indent=2)])
+    click.echo(f"tagger: {result.summary()}", err=True)
+    if as_json:
+        click.echo(_summary(result, output, report_path, len(warnings.messages)).model_dump_json())
+
+
+def write_unique(path: str, groups: Sequence[DedupGroup]) -> None:
+    """One JSON line per unique paper: the Paper's fields plus its merged duplicates."""
+    lines = (
+        json.dumps({**g.paper.model_dump(mode="json"), "duplicates": g.duplicate_refs})
+        for g in groups
+    )
+    _write_atomic(path, lines)
+
+
+def _summary(result: DedupResult, output: str, report: str | None, warnings: int) -> DedupSummary:
+    return DedupSummary(
+        counts=result.counts(),
+        threshold=result.threshold,
+        output=output,
+        report=report,
+        warnings=warnings,
+    )
+
+
+def _write_atomic(path: str, lines: Iterable[str]) -> None:
+    """Write beside ``path`` and rename, so a crash never leaves half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tagger-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for line in lines:
+                f.write(line + "\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise OutputError(f"cannot be written ({exc.strerror}).", path=path) from None
+
+
+def _refuse_overwriting_inputs(inputs: Sequence[str], outputs: Sequence[str | None]) -> None:
+    sources = {os.path.abspath(p) for p in inputs}
+    for out in outputs:
+        if out and os.path.abspath(out) in sources:
+            raise ConfigError(
+                "is both an input and an output.", path=out, hint="Choose another output path."
+            )

@@ -33,7 +33,9 @@ class EndpointPool(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field(description="litellm model string served by every endpoint, e.g. openai/Qwen")
+    model: str = Field(
+        description="litellm model string served by every endpoint, e.g. openai/Qwen"
+    )
     routing: Literal["least-busy", "simple-shuffle"] = "least-busy"
     cooldown_s: float = Field(default=30.0, ge=0, description="rest a failing endpoint this long")
     endpoints: list[Endpoint] = Field(min_length=1)

@@ -22,6 +22,7 @@ from tagger.schema import TagSummary
 from tagger.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
+    from tagger.batch import BatchClient
     from tagger.endpoints import EndpointPool
     from tagger.local import LocalBackend
 
@@ -132,6 +133,12 @@ class LiteLLMGateway:
             self._client = instructor.from_litellm(self._transport_call, mode=mode)
         return self._client
 
+    def batch_client(self) -> BatchClient:
+        """The provider batch API at this gateway's endpoint, with its key."""
+        from tagger.batch import BatchClient
+
+        return BatchClient(self.api_base, self._api_key)
+
     async def _send(self, kwargs: dict[str, Any]) -> Any:
         import litellm
 
@@ -229,13 +236,22 @@ class RouterGateway(LiteLLMGateway):
 
     def identity(self) -> dict[str, Any]:
         models = sorted({e.model or self.pool.model for e in self.pool.endpoints})
-        return {"model": self.model, "api_base": None, "pool": models, "mode": self.mode, **self.sampling}
+        return {
+            "model": self.model,
+            "api_base": None,
+            "pool": models,
+            "mode": self.mode,
+            **self.sampling,
+        }
+
+    def batch_client(self) -> BatchClient:
+        raise ConfigError("--batch works with one endpoint (--api-base), not an endpoint pool.")
 
     def _get_router(self) -> Any:
         if self._router is None:
-            import litellm
+            from litellm.router import Router
 
-            self._router = litellm.Router(
+            self._router = Router(
                 model_list=self.pool.model_list(self.GROUP),
                 routing_strategy=self.pool.routing,
                 num_retries=0,  # retries live in _transport_call only

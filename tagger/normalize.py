@@ -25,14 +25,14 @@ _BARE_STYLE_WORDS = frozenset(
 )
 _BARE_STYLE_BYTES = frozenset(w.encode("ascii") for w in _BARE_STYLE_WORDS)
 # Accented letters: \"o, \"{o}, {\"o}, \v{c}, \c c -> the bare letter, joined to its word.
-_LATEX_ACCENT = re.compile(
-    r"\{?\\(?:[`'\"^~=.]|[uvHcdbkrt](?![A-Za-z]))\s*\{?([A-Za-z])\}?\}?"
-)
-# \&, \%, \\ and other escaped symbols go.
+_LATEX_ACCENT = re.compile(r"\{?\\(?:[`'\"^~=.]|[uvHcdbkrt](?![A-Za-z]))\s*\{?([A-Za-z])\}?\}?")
+# \&, \%, \\ and other escaped symbols separate words, as the bare symbols do.
 _LATEX_SYMBOL = re.compile(r"\\[^A-Za-z\s]")
 # \ell -> ell, \leq -> leq: the same text a page shows after stripping backslashes.
 _LATEX_NAMED = re.compile(r"\\(?=[A-Za-z])")
-_COMBINING_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_COMBINING_MARKS = re.compile(
+    r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
 _WORD = re.compile(r"[^\W_]+")
 # ASCII fast path: one C-level pass lowercases and turns everything but letters/digits to space.
 _ASCII_TABLE = bytes(
@@ -65,7 +65,7 @@ def _fold_unicode(text: str) -> str:
 def _strip_latex_commands(text: str) -> str:
     text = _LATEX_ACCENT.sub(r"\1", text)
     text = _LATEX_STYLE.sub("", text)
-    text = _LATEX_SYMBOL.sub("", text)
+    text = _LATEX_SYMBOL.sub(" ", text)
     return _LATEX_NAMED.sub("", text)
 
 

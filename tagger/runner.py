@@ -59,6 +59,15 @@ class RunSettings:
     overwrite: bool = False
     namespace: str = ""
     inputs: Sequence[str] = ()
+    batch: BatchSettings | None = None
+
+
+@dataclass
+class BatchSettings:
+    """`--batch`: submit misses to the provider's batch API instead of live calls."""
+
+    poll_s: float = 30.0
+    wait: bool = True
 
 
 class Job:
@@ -125,7 +134,12 @@ class Job:
         self.progress.start(len(todo))
         try:
             misses = self._serve_from_cache(todo, writer)
-            await self._call_model(misses, writer)
+            if self.s.batch is not None:
+                from tagger.batch_run import run_batch
+
+                await run_batch(self, misses, writer, self.s.batch)
+            else:
+                await self._call_model(misses, writer)
         except BaseException:
             self.manifest.interrupted = True
             raise
@@ -193,13 +207,7 @@ class Job:
     async def _worker(self, queue: asyncio.Queue[UniquePaper], writer: JsonlWriter) -> None:
         while not queue.empty():
             item = queue.get_nowait()
-            request = ModelRequest(
-                paper=item.paper,
-                messages=render(self.s.prompt, item.paper, self.s.taxonomy, self.s.max_tags),
-                response_model=self.model,
-                taxonomy=self.s.taxonomy,
-                max_tags=self.s.max_tags,
-            )
+            request = self.request_for(item.paper)
             try:
                 result = await self.gateway.complete(request)
             except ModelError as exc:
@@ -216,6 +224,15 @@ class Job:
                 usage=result.usage,
             )
             self.progress.advance()
+
+    def request_for(self, paper: Paper) -> ModelRequest:
+        return ModelRequest(
+            paper=paper,
+            messages=render(self.s.prompt, paper, self.s.taxonomy, self.s.max_tags),
+            response_model=self.model,
+            taxonomy=self.s.taxonomy,
+            max_tags=self.s.max_tags,
+        )
 
     def _remember(self, paper: Paper, output: TagSummary, usage: Usage) -> None:
         if self.cache is None:

@@ -67,6 +67,7 @@ class FakeOpenAI:
         app = web.Application(client_max_size=64 * 1024**2)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/chat/completions", self._chat)
+        self.add_routes(app)
         runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -75,6 +76,9 @@ class FakeOpenAI:
         self._ready.set()
         self._loop.run_forever()
         self._loop.run_until_complete(runner.cleanup())
+
+    def add_routes(self, app: web.Application) -> None:
+        """Subclasses add endpoints here (e.g. the batch API)."""
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()

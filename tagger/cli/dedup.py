@@ -48,8 +48,12 @@ class WarningPrinter:
 
 @click.command("dedup")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", required=True, help="Write the unique papers here (JSON lines).")
-@click.option("--report", "report_path", default=None, help="Write the merged groups here (JSON).")
+@click.option(
+    "-o", "--output", required=True, metavar="OUT.jsonl", help="Write the unique papers here."
+)
+@click.option(
+    "--report", "report_path", metavar="GROUPS.json", help="Write what was merged into what."
+)
 @click.option(
     "--threshold",
     type=click.FloatRange(0.0, 1.0, min_open=True),
@@ -79,7 +83,7 @@ def dedup(
     Duplicates share a normalized title or abstract, an arXiv id (any version), or are
     near-identical (--threshold). Each output line lists the ids (or sources) merged into it.
     """
-    _refuse_overwriting_inputs(inputs, [output, report_path])
+    _check_outputs(inputs, [output, report_path])
     warnings = WarningPrinter()
     result = find_duplicates(iter_papers(inputs, fmt, warnings), threshold)
     warnings.finish(" (all are in the --report file)" if report_path else "")
@@ -126,10 +130,19 @@ def _write_atomic(path: str, lines: Iterable[str]) -> None:
         raise OutputError(f"cannot be written ({exc.strerror}).", path=path) from None
 
 
-def _refuse_overwriting_inputs(inputs: Sequence[str], outputs: Sequence[str | None]) -> None:
+def _check_outputs(inputs: Sequence[str], outputs: Sequence[str | None]) -> None:
+    """Fail before the (possibly long) read, not after it."""
     sources = {os.path.abspath(p) for p in inputs}
     for out in outputs:
-        if out and os.path.abspath(out) in sources:
+        if not out:
+            continue
+        if os.path.abspath(out) in sources:
             raise ConfigError(
                 "is both an input and an output.", path=out, hint="Choose another output path."
+            )
+        if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
+            raise OutputError(
+                "cannot be written: its directory does not exist.",
+                path=out,
+                hint="Create the directory first.",
             )

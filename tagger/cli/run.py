@@ -22,6 +22,13 @@ from tagger.cli.common import echo_err, model_options
 @click.option("--resume", is_flag=True, help="Skip papers already in OUT and append the rest.")
 @click.option("--retry-failed", is_flag=True, help="With --resume: redo papers that failed.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing OUT.")
+@click.option("--batch", is_flag=True, help="Use the provider's batch API (cheaper, slower).")
+@click.option(
+    "--poll-interval", type=float, default=30.0, show_default=True, help="--batch poll s."
+)
+@click.option(
+    "--wait/--no-wait", default=True, help="--batch: wait for results or submit and exit."
+)
 @click.option("--endpoints", default=None, help="YAML pool of OpenAI-compatible servers.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Near-dup Jaccard.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
@@ -44,6 +51,9 @@ def run(
     resume: bool,
     retry_failed: bool,
     overwrite: bool,
+    batch: bool,
+    poll_interval: float,
+    wait: bool,
     endpoints: str | None,
     threshold: float | None,
     progress: bool | None,
@@ -56,7 +66,7 @@ def run(
     from tagger.cache import ResultCache
     from tagger.pipeline import load_unique
     from tagger.progress import progress_for_stderr
-    from tagger.runner import Job, RunSettings, limit_papers
+    from tagger.runner import BatchSettings, Job, RunSettings, limit_papers
     from tagger.setup import build_setup
 
     if retry_failed:
@@ -86,6 +96,7 @@ def run(
         retry_failed=retry_failed,
         overwrite=overwrite,
         inputs=list(inputs),
+        batch=BatchSettings(poll_s=poll_interval, wait=wait) if batch else None,
     )
     cache = None if no_cache else ResultCache()
     job = Job(settings, setup.gateway, cache, progress=progress_for_stderr(progress), warn=echo_err)

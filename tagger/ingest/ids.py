@@ -15,7 +15,7 @@ _VERSION = r"(?P<version>v\d+)?"
 _BARE = re.compile(rf"(?:arxiv:\s*)?(?:{_ID}){_VERSION}", re.IGNORECASE)
 _IN_URL = re.compile(
     rf"(?:arxiv\.org/(?:abs|pdf|html|format)/|huggingface\.co/papers/|arxiv:\s*)"
-    rf"(?:{_ID}){_VERSION}(?![\d.])",
+    rf"(?:{_ID}){_VERSION}(?!\d|\.\d)",
     re.IGNORECASE,
 )
 # Content ids start with a letter no arXiv id starts with and never contain '/' or '.'.

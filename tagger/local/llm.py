@@ -136,7 +136,7 @@ class SmolLM2:
         return _logsumexp(logits[self._yes]) - _logsumexp(logits[self._no]), len(tokens) - keep
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
-        from llama_cpp import LlamaGrammar
+        from llama_cpp.llama_grammar import LlamaGrammar
 
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:

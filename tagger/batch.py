@@ -1,0 +1,143 @@
+"""Provider batch APIs (OpenAI format): write the batch JSONL, submit, poll, collect.
+
+Part of the model gateway layer: it speaks the OpenAI files/batches endpoints (the format vLLM,
+OpenAI and litellm's proxy share) and hands back raw message contents; validation, cache and output
+stay in the runner, exactly as for live calls. The batch id is saved beside OUT (OUT.batch.json) so
+an interrupted run resumes by polling the same batch instead of paying twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from tagger.errors import ModelError
+
+TERMINAL = {"completed", "failed", "expired", "cancelled"}
+
+
+class BatchState(BaseModel):
+    batch_id: str
+    input_file_id: str
+    model: str
+    api_base: str | None
+    paper_ids: list[str]
+    submitted_at: float
+
+
+def state_path(out: Path) -> Path:
+    return out.with_name(out.name.removesuffix(".jsonl") + ".batch.json")
+
+
+def load_state(out: Path) -> BatchState | None:
+    path = state_path(out)
+    if not path.exists():
+        return None
+    return BatchState.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def save_state(out: Path, state: BatchState) -> None:
+    path = state_path(out)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(state.model_dump_json(indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def json_mode_messages(
+    messages: list[dict[str, str]], schema: dict[str, Any]
+) -> list[dict[str, str]]:
+    """What instructor's JSON mode sends: the schema appended to the system message."""
+    first, rest = messages[0], messages[1:]
+    note = "\n\nAnswer with a JSON object that matches this JSON schema:\n" + json.dumps(
+        schema, separators=(",", ":")
+    )
+    return [{**first, "content": first["content"] + note}, *rest]
+
+
+def request_line(
+    custom_id: str, model: str, messages: list[dict[str, str]], sampling: dict[str, Any]
+) -> str:
+    body = {
+        "model": model.split("/", 1)[1] if model.startswith("openai/") else model,
+        "messages": messages,
+        "response_format": {"type": "json_object"},
+        **sampling,
+    }
+    line = {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions", "body": body}
+    return json.dumps(line, ensure_ascii=False)
+
+
+class BatchClient:
+    """The OpenAI SDK's files + batches calls, with the gateway's base URL and key."""
+
+    def __init__(self, api_base: str | None, api_key: str | None) -> None:
+        import openai
+
+        self._client = openai.AsyncOpenAI(
+            base_url=api_base, api_key=api_key or os.environ.get("OPENAI_API_KEY") or "no-key"
+        )
+
+    async def submit(self, lines: list[str]) -> tuple[str, str]:
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        uploaded = await self._client.files.create(
+            file=("tagger-batch.jsonl", data), purpose="batch"
+        )
+        batch = await self._client.batches.create(
+            input_file_id=uploaded.id,
+            endpoint="/v1/chat/completions",
+            completion_window="24h",
+            metadata={"created_by": "tagger"},
+        )
+        return batch.id, uploaded.id
+
+    async def wait(
+        self, batch_id: str, poll_s: float, on_status: Callable[[str, Any], None]
+    ) -> Any:
+        while True:
+            batch = await self._client.batches.retrieve(batch_id)
+            on_status(batch.status, batch.request_counts)
+            if batch.status in TERMINAL:
+                return batch
+            await asyncio.sleep(poll_s)
+
+    async def results(self, batch: Any) -> dict[str, dict[str, Any]]:
+        """custom_id -> {"content": str, "usage": {...}} or {"error": str}."""
+        found: dict[str, dict[str, Any]] = {}
+        for file_id, is_error in ((batch.output_file_id, False), (batch.error_file_id, True)):
+            if not file_id:
+                continue
+            text = (await self._client.files.content(file_id)).text
+            for raw in text.splitlines():
+                if raw.strip():
+                    item = json.loads(raw)
+                    found[item["custom_id"]] = _parse_result(item, is_error)
+        return found
+
+
+def _parse_result(item: dict[str, Any], is_error: bool) -> dict[str, Any]:
+    response = item.get("response") or {}
+    if is_error or item.get("error") or response.get("status_code", 200) >= 400:
+        detail = item.get("error") or response.get("body") or "unknown error"
+        return {"error": f"batch request failed: {json.dumps(detail)[:200]}"}
+    body = response.get("body") or {}
+    try:
+        content = body["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        return {"error": "batch response has no message content"}
+    return {"content": content or "", "usage": body.get("usage") or {}}
+
+
+def batch_failed(batch: Any) -> ModelError:
+    errors = getattr(batch, "errors", None)
+    return ModelError(f"batch {batch.id} ended as '{batch.status}' ({errors}).")
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,126 @@
+"""`tagger run --batch`: the run loop's model stage through a provider batch API, resumable."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from tagger.batch import (
+    BatchClient,
+    BatchState,
+    batch_failed,
+    json_mode_messages,
+    load_state,
+    now,
+    request_line,
+    save_state,
+    state_path,
+)
+from tagger.errors import ConfigError
+from tagger.records import Usage
+
+if TYPE_CHECKING:
+    from tagger.output import JsonlWriter
+    from tagger.runner import BatchSettings, Job, UniquePaper
+
+
+def _client(job: Job) -> BatchClient:
+    make = getattr(job.gateway, "batch_client", None)
+    if make is None:
+        raise ConfigError(
+            f"--batch needs a remote OpenAI-compatible model, not '{job.gateway.model}'."
+        )
+    client: BatchClient = make()
+    return client
+
+
+async def run_batch(
+    job: Job, misses: list[UniquePaper], writer: JsonlWriter, settings: BatchSettings
+) -> None:
+    """Submit (or, after an interruption, find again) one batch for `misses`, then collect it."""
+    if not misses:
+        return
+    client = _client(job)
+    by_id = {item.paper.id: item for item in misses}
+    state = load_state(job.s.output)
+    if state is None or not set(state.paper_ids) & set(by_id):
+        state = await _submit(job, client, misses)
+    _say(
+        f"batch {state.batch_id}: {len(state.paper_ids)} requests (state in {state_path(job.s.output)})"
+    )
+    if not settings.wait:
+        _say("not waiting (--no-wait): rerun with --batch --resume to collect the results")
+        return
+    batch = await client.wait(state.batch_id, settings.poll_s, _status_line)
+    if batch.status != "completed":
+        raise batch_failed(batch)
+    results = await client.results(batch)
+    for paper_id in state.paper_ids:
+        if paper_id in by_id:
+            _collect(job, writer, by_id[paper_id], results.get(paper_id))
+    state_path(job.s.output).unlink(missing_ok=True)
+
+
+async def _submit(job: Job, client: BatchClient, misses: list[UniquePaper]) -> BatchState:
+    schema = job.model.model_json_schema()
+    sampling = job.s.prompt.sampling.model_dump()
+    lines = [
+        request_line(
+            item.paper.id,
+            job.gateway.model,
+            json_mode_messages(job.request_for(item.paper).messages, schema),
+            sampling,
+        )
+        for item in misses
+    ]
+    batch_id, file_id = await client.submit(lines)
+    state = BatchState(
+        batch_id=batch_id,
+        input_file_id=file_id,
+        model=job.gateway.model,
+        api_base=job.gateway.api_base,
+        paper_ids=[item.paper.id for item in misses],
+        submitted_at=now(),
+    )
+    save_state(job.s.output, state)
+    return state
+
+
+def _collect(
+    job: Job, writer: JsonlWriter, item: UniquePaper, result: dict[str, Any] | None
+) -> None:
+    if result is None or "error" in result:
+        reason = result["error"] if result else "no result for this paper in the batch"
+        job._write_failed(writer, item, reason)
+        return
+    try:
+        output = job.model.model_validate_json(
+            result["content"], context={"title": item.paper.title}
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        reason = f"invalid output in batch ({first['msg']}); rerun with --retry-failed to re-ask"
+        job._write_failed(writer, item, reason)
+        return
+    raw_usage = result.get("usage") or {}
+    usage = Usage(
+        prompt_tokens=int(raw_usage.get("prompt_tokens", 0)),
+        completion_tokens=int(raw_usage.get("completion_tokens", 0)),
+        calls=1,
+    )
+    job.usage.add(usage)
+    job._remember(item.paper, output, usage)
+    job._write_ok(writer, item, output.tags, output.summary, cached=False, usage=usage)
+    job.progress.advance()
+
+
+def _status_line(status: str, counts: Any) -> None:
+    done = getattr(counts, "completed", "?")
+    total = getattr(counts, "total", "?")
+    _say(f"batch status: {status} ({done}/{total} done)")
+
+
+def _say(message: str) -> None:
+    print(f"tagger: {message}", file=sys.stderr, flush=True)

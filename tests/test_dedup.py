@@ -1,0 +1,231 @@
+"""Duplicate grouping, its report, and the `tagger dedup` command."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tagger.cli.main import main
+from tagger.dedup import (
+    NUM_PERM,
+    DedupResult,
+    dedup,
+    lsh_bands,
+    minhash_batch,
+    permutations,
+    shingle_hashes,
+)
+from tagger.errors import ConfigError
+from tagger.ingest import iter_papers
+from tagger.ingest.ids import content_id
+from tagger.records import Paper
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+WORDS = [f"w{i}" for i in range(5000)]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAGGER_HOME", str(tmp_path / "home"))
+
+
+def paper(title: str, abstract: str, source: str, arxiv: str | None = None, **kw: str) -> Paper:
+    pid = arxiv or content_id(title)
+    return Paper(id=pid, title=title, abstract=abstract, source=source, arxiv_id=arxiv, **kw)
+
+
+def words(seed: int, n: int = 150) -> list[str]:
+    return random.Random(seed).choices(WORDS, k=n)
+
+
+def reasons(result: DedupResult) -> list[list[str]]:
+    return [[m.reason for m in g.duplicates] for g in result.groups]
+
+
+# --- the bundled samples ----------------------------------------------------------------------
+
+
+def test_samples_give_270_unique_papers() -> None:
+    papers = list(iter_papers([str(SAMPLES)]))
+    result = dedup(papers)
+    assert result.summary() == "310 records -> 270 unique (40 merged: 40 exact-title)"
+    assert len({p.id for p in result.papers}) == 270
+    (latex,) = [g for g in result.groups if "ell_p" in g.paper.title]
+    title_of = {p.source: p.title for p in papers}
+    members = [latex.paper.source] + [m.source for m in latex.duplicates]
+    assert {title_of[s] for s in members} == {
+        "Sharper Bounds for $\\ell_p$ Sensitivity Sampling",
+        "Sharper Bounds for ell_p Sensitivity Sampling",
+    }
+
+
+# --- exact and id matches ---------------------------------------------------------------------
+
+
+def test_same_abstract_under_another_title_is_merged() -> None:
+    abstract = " ".join(words(1))
+    result = dedup([paper("Title One", abstract, "a:1"), paper("Title Two!", abstract, "b:1")])
+    assert reasons(result) == [["exact-abstract"]]
+    assert result.groups[0].duplicate_refs == [content_id("Title Two!")]
+
+
+def test_repeats_with_the_same_id_are_referenced_by_source() -> None:
+    one = paper("Same Title", "Abstract one.", "a.txt:3")
+    again = paper("Same  title", "Abstract two.", "b.txt:9")
+    result = dedup([one, again])
+    assert result.groups[0].duplicate_refs == ["b.txt:9"]
+    assert result.groups[0].duplicates[0].matched == "a.txt:3"
+
+
+def test_arxiv_versions_merge_and_the_latest_version_represents_them() -> None:
+    v1 = paper("Old title", "First draft.", "a:1", arxiv="2101.00001", version="v1")
+    v3 = paper("New title", "Rewritten abstract.", "b:1", arxiv="2101.00001", version="v3")
+    other = paper("Unrelated", "Something else entirely.", "c:1")
+    result = dedup([v1, other, v3])
+    assert [g.paper.source for g in result.groups] == ["b:1", "c:1"]  # group keeps v1's place
+    assert reasons(result) == [["arxiv-id"], []]
+    assert result.groups[0].duplicate_refs == ["a:1"]
+
+
+def test_distinct_papers_stay_apart_and_in_input_order() -> None:
+    papers = [paper(f"Paper {i}", " ".join(words(i)), f"f:{i}") for i in range(20)]
+    result = dedup(papers)
+    assert result.papers == papers
+    assert result.summary() == "20 records -> 20 unique (none merged)"
+
+
+def test_groups_joined_through_a_third_record_report_each_link() -> None:
+    a = paper("Alpha", "Abstract A.", "f:1")
+    b = paper("Beta", "Abstract B.", "f:2")
+    c = paper("Alpha", "Abstract B.", "f:3")  # title of a, abstract of b
+    result = dedup([a, b, c])
+    (group,) = result.groups
+    assert group.paper.source == "f:1"
+    assert [(m.source, m.reason, m.matched) for m in group.duplicates] == [
+        ("f:2", "exact-abstract", "f:3"),
+        ("f:3", "exact-title", "f:1"),
+    ]
+
+
+# --- near-duplicates --------------------------------------------------------------------------
+
+
+def edited(text: list[str], n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    out = list(text)
+    for _ in range(n):
+        out[rng.randrange(len(out))] = rng.choice(WORDS)
+    return out
+
+
+def test_near_duplicate_abstract_is_merged_with_its_jaccard() -> None:
+    base = words(7, 200)
+    papers = [
+        paper("A study of things", " ".join(base), "f:1"),
+        paper("Unrelated", " ".join(words(8, 200)), "f:2"),
+        paper("A study of things (extended)", " ".join(edited(base, 2, 0)), "f:3"),
+    ]
+    result = dedup(papers)
+    assert len(result.groups) == 2
+    (merge,) = result.groups[0].duplicates
+    assert merge.source == "f:3" and merge.reason.startswith("near-duplicate (jaccard=0.9")
+
+
+def test_threshold_decides_near_duplicates() -> None:
+    base = words(9, 200)
+    pair = [paper("T1", " ".join(base), "f:1"), paper("T2", " ".join(edited(base, 12, 1)), "f:2")]
+    assert len(dedup(pair, threshold=0.5).groups) == 1
+    assert len(dedup(pair, threshold=0.9).groups) == 2
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.1, 1.5])
+def test_threshold_outside_0_1_is_refused(bad: float) -> None:
+    with pytest.raises(ConfigError, match="threshold"):
+        dedup([], threshold=bad)
+
+
+def test_signatures_equal_datasketch_affine32_minhash() -> None:
+    from datasketch import MinHash
+
+    shingles = [shingle_hashes("a b c d e f g"), shingle_hashes("one two")]
+    ours = minhash_batch(shingles, *permutations(NUM_PERM, 1))
+    for values, row in zip(shingles, ours, strict=True):
+        theirs = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32", hashfunc=int)
+        theirs.update_batch(values.tolist())
+        assert np.array_equal(theirs.hashvalues, row)
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.8, 0.9])
+def test_lsh_bands_find_pairs_at_the_threshold(threshold: float) -> None:
+    bands, rows = lsh_bands(threshold, NUM_PERM)
+    assert bands * rows <= NUM_PERM
+    assert 1 - (1 - threshold**rows) ** bands >= 0.99
+
+
+# --- tagger dedup -----------------------------------------------------------------------------
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_writes_unique_papers_report_and_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, report = tmp_path / "u.jsonl", tmp_path / "groups.json"
+    code, stdout, stderr = run_cli(
+        ["dedup", str(SAMPLES), "-o", str(out), "--report", str(report), "--json"], capsys
+    )
+    assert code == 0
+    assert "310 records -> 270 unique (40 merged: 40 exact-title)" in stderr
+    summary = json.loads(stdout)
+    assert summary["counts"]["unique"] == 270 and summary["counts"]["merged"] == 40
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == 270
+    assert sum(len(line["duplicates"]) for line in lines) == 40
+    assert {"id", "title", "abstract", "source", "duplicates"} <= set(lines[0])
+    groups = json.loads(report.read_text())
+    assert groups["counts"]["records"] == 310
+    assert all(m["reason"] == "exact-title" for g in groups["groups"] for m in g["duplicates"])
+
+
+def test_cli_bad_input_is_one_line_and_exit_code_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    code, _, stderr = run_cli(["dedup", str(empty), "-o", str(tmp_path / "u.jsonl")], capsys)
+    assert code == 2
+    assert stderr == f"tagger: error: {empty}: is empty. Pass a file with papers in it.\n"
+    assert not (tmp_path / "u.jsonl").exists()
+
+
+def test_cli_prints_warnings_and_keeps_going(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "p.jsonl"
+    src.write_text('{"title": "T", "abstract": "A."}\n{oops\n')
+    code, _, stderr = run_cli(["dedup", str(src), "-o", str(tmp_path / "u.jsonl")], capsys)
+    assert code == 0
+    assert f"tagger: warning: {src}:2: line is not valid JSON" in stderr
+    assert "1 records -> 1 unique (none merged)" in stderr
+
+
+def test_cli_refuses_to_overwrite_an_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "p.jsonl"
+    src.write_text('{"title": "T", "abstract": "A."}\n')
+    code, _, stderr = run_cli(["dedup", str(src), "-o", str(src)], capsys)
+    assert code == 2 and "is both an input and an output" in stderr
+    assert src.read_text() == '{"title": "T", "abstract": "A."}\n'

@@ -48,7 +48,8 @@ async def run_batch(
     if state is None or not set(state.paper_ids) & set(by_id):
         state = await _submit(job, client, misses)
     _say(
-        f"batch {state.batch_id}: {len(state.paper_ids)} requests (state in {state_path(job.s.output)})"
+        f"batch {state.batch_id}: {len(state.paper_ids)} requests "
+        f"(state in {state_path(job.s.output)})"
     )
     if not settings.wait:
         _say("not waiting (--no-wait): rerun with --batch --resume to collect the results")

@@ -16,9 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pydantic import BaseModel
+
 from tagger.errors import ConfigError, ModelError
 from tagger.records import Paper, Usage
-from tagger.schema import TagSummary
 from tagger.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -34,14 +35,18 @@ _retries_this_request: contextvars.ContextVar[list[int]] = contextvars.ContextVa
 class ModelRequest:
     paper: Paper
     messages: list[dict[str, str]]
-    response_model: type[TagSummary]
+    response_model: type[BaseModel]
     taxonomy: Taxonomy
     max_tags: int
+    context: dict[str, Any] | None = None  # validation context; default: the paper's title
+
+    def validation_context(self) -> dict[str, Any]:
+        return self.context if self.context is not None else {"title": self.paper.title}
 
 
 @dataclass
 class ModelResult:
-    output: TagSummary
+    output: Any  # an instance of the request's response_model
     usage: Usage = field(default_factory=Usage)
 
 
@@ -175,7 +180,7 @@ class LiteLLMGateway:
                 messages=request.messages,
                 response_model=request.response_model,
                 max_retries=self.max_retries,
-                context={"title": request.paper.title},
+                context=request.validation_context(),
                 **self.sampling,
             )
         except Exception as exc:
@@ -319,10 +324,10 @@ class LocalGateway:
                 else:
                     future.set_result(ModelResult(answer, Usage(calls=1, latency_s=latency)))
 
-    def _predict(self, requests: list[ModelRequest]) -> list[TagSummary | Exception]:
+    def _predict(self, requests: list[ModelRequest]) -> list[BaseModel | Exception]:
         first = requests[0]
         answers = self.backend.predict([r.paper for r in requests], first.taxonomy, first.max_tags)
-        results: list[TagSummary | Exception] = []
+        results: list[BaseModel | Exception] = []
         for request, answer in zip(requests, answers, strict=True):
             try:
                 results.append(

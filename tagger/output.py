@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO
 
 from tagger.errors import OutputError
 from tagger.records import RunManifest, TaggedPaper
@@ -16,7 +16,11 @@ def manifest_path(out: Path) -> Path:
 
 
 class JsonlWriter:
-    """Appends one whole line per record and flushes it, so a crash leaves only whole lines."""
+    """Appends one whole line per record, so a crash or a failed write leaves only whole lines.
+
+    Unbuffered binary writes: nothing is left in a buffer for close() to fail on, and a write
+    that fails half-way (disk full, file size limit) is cut back to the last whole line.
+    """
 
     def __init__(self, path: Path, *, append: bool, fsync_every: int = 50) -> None:
         self.path = path
@@ -24,31 +28,44 @@ class JsonlWriter:
         self._since_sync = 0
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._file: IO[str] = path.open("a" if append else "w", encoding="utf-8")
+            self._file: BinaryIO = path.open("ab" if append else "wb", buffering=0)
+            self._good = self._file.tell()  # end of the last whole line
         except OSError as exc:
             raise OutputError(
                 f"cannot open output for writing ({exc.strerror}).", path=str(path)
             ) from None
 
     def write(self, record: TaggedPaper) -> None:
-        line = record.model_dump_json(exclude_none=False) + "\n"
+        line = (record.model_dump_json(exclude_none=False) + "\n").encode("utf-8")
         try:
-            self._file.write(line)
-            self._file.flush()
+            self._write_all(line)
             self._since_sync += 1
             if self._since_sync >= self.fsync_every:
                 os.fsync(self._file.fileno())
                 self._since_sync = 0
         except OSError as exc:
+            self._cut_back()
             raise OutputError(
                 f"writing output failed ({exc.strerror}); lines written before are intact.",
                 path=str(self.path),
                 hint="Free space or fix permissions, then rerun with --resume.",
             ) from None
+        self._good += len(line)
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[self._file.write(view) or 0 :]
+
+    def _cut_back(self) -> None:
+        """Drop a partly written line so OUT still ends on a whole line."""
+        try:
+            os.ftruncate(self._file.fileno(), self._good)
+        except OSError:
+            pass  # e.g. a device such as /dev/full: nothing to cut
 
     def close(self) -> None:
         try:
-            self._file.flush()
             os.fsync(self._file.fileno())
         except OSError:
             pass

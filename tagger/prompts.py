@@ -160,3 +160,25 @@ def render(
         {"role": "system", "content": fill(spec.system).strip()},
         {"role": "user", "content": fill(spec.user).strip()},
     ]
+
+
+PACK_NOTE = (
+    "Several abstracts follow, each fenced as <abstract id=...>. Answer every id exactly once, "
+    'as {"items": [{"id": ..., "tags": [...], "summary": ...}, ...]}.'
+)
+
+
+def render_pack(
+    spec: PromptSpec, papers: list[Paper], taxonomy: Taxonomy, max_tags: int
+) -> list[dict[str, str]]:
+    """`--pack K`: the same instructions once, then K fenced abstracts keyed p1..pK."""
+    system = render(spec, papers[0], taxonomy, max_tags)[0]["content"]
+    blocks = [
+        f'<abstract id="p{i}">\nTitle: {fence(p.title)}\n\n{fence(p.abstract)}\n</abstract>'
+        for i, p in enumerate(papers, start=1)
+    ]
+    user = "\n\n".join(blocks) + "\n\nAnswer with the JSON object only."
+    return [
+        {"role": "system", "content": f"{system}\n\n{PACK_NOTE}"},
+        {"role": "user", "content": user},
+    ]

@@ -16,9 +16,9 @@ from tagger.errors import ConfigError, ModelError
 from tagger.gateway import Gateway, ModelRequest
 from tagger.normalize import normalize_text
 from tagger.output import JsonlWriter, read_done, rewrite_without, truncate_to, write_manifest
-from tagger.prompts import PromptSpec, render
+from tagger.prompts import PromptSpec, render, render_pack
 from tagger.records import Paper, RunManifest, TaggedPaper, Usage
-from tagger.schema import TagSummary, response_model, schema_hash
+from tagger.schema import TagSummary, packed_model, response_model, schema_hash
 from tagger.taxonomy import Taxonomy
 
 
@@ -60,6 +60,7 @@ class RunSettings:
     namespace: str = ""
     inputs: Sequence[str] = ()
     batch: BatchSettings | None = None
+    pack: int = 1  # abstracts per request (--pack K)
 
 
 @dataclass
@@ -110,6 +111,8 @@ class Job:
         identity = self.gateway.identity()
         sampling = {k: v for k, v in identity.items() if k not in ("model", "api_base")}
         sampling.update(self.s.prompt.sampling.model_dump())
+        if self.s.pack > 1:  # a packed answer may differ from a single one
+            sampling["pack"] = self.s.pack
         return make_key(
             KeyParts(
                 title=normalize_text(paper.title),
@@ -206,24 +209,68 @@ class Job:
 
     async def _worker(self, queue: asyncio.Queue[UniquePaper], writer: JsonlWriter) -> None:
         while not queue.empty():
-            item = queue.get_nowait()
-            request = self.request_for(item.paper)
-            try:
-                result = await self.gateway.complete(request)
-            except ModelError as exc:
-                self._write_failed(writer, item, exc.message)
+            items = [queue.get_nowait() for _ in range(min(self.s.pack, queue.qsize()))]
+            if len(items) > 1 and await self._packed(items, writer):
                 continue
-            self.usage.add(result.usage)
-            self._remember(item.paper, result.output, result.usage)
-            self._write_ok(
-                writer,
-                item,
-                result.output.tags,
-                result.output.summary,
-                cached=False,
-                usage=result.usage,
+            for item in items:
+                await self._single(item, writer)
+
+    async def _packed(self, items: list[UniquePaper], writer: JsonlWriter) -> bool:
+        """One request for several papers; False (nothing written) if it fails, so the caller
+        falls back to one request per paper."""
+        titles = {f"p{i}": item.paper.title for i, item in enumerate(items, start=1)}
+        request = ModelRequest(
+            paper=items[0].paper,
+            messages=render_pack(
+                self.s.prompt, [i.paper for i in items], self.s.taxonomy, self.s.max_tags
+            ),
+            response_model=packed_model(self.s.taxonomy, self.s.max_tags, tuple(titles)),
+            taxonomy=self.s.taxonomy,
+            max_tags=self.s.max_tags,
+            context={"titles": titles},
+        )
+        try:
+            result = await self.gateway.complete(request)
+        except ModelError as exc:
+            self.warn(
+                f"tagger: warning: a pack of {len(items)} failed ({exc.message}); "
+                "retrying one by one"
             )
+            return False
+        self.usage.add(result.usage)
+        share = Usage(
+            prompt_tokens=result.usage.prompt_tokens // len(items),
+            completion_tokens=result.usage.completion_tokens // len(items),
+            cost_usd=result.usage.cost_usd / len(items),
+            latency_s=result.usage.latency_s,
+            calls=1,
+        )
+        answers = {answer.id: answer for answer in result.output.items}
+        for key, item in zip(titles, items, strict=True):
+            answer = answers[key]
+            self._remember(item.paper, answer, share)
+            self._write_ok(writer, item, answer.tags, answer.summary, cached=False, usage=share)
             self.progress.advance()
+        return True
+
+    async def _single(self, item: UniquePaper, writer: JsonlWriter) -> None:
+        request = self.request_for(item.paper)
+        try:
+            result = await self.gateway.complete(request)
+        except ModelError as exc:
+            self._write_failed(writer, item, exc.message)
+            return
+        self.usage.add(result.usage)
+        self._remember(item.paper, result.output, result.usage)
+        self._write_ok(
+            writer,
+            item,
+            result.output.tags,
+            result.output.summary,
+            cached=False,
+            usage=result.usage,
+        )
+        self.progress.advance()
 
     def request_for(self, paper: Paper) -> ModelRequest:
         return ModelRequest(

@@ -79,3 +79,29 @@ def response_model(taxonomy: Taxonomy, max_tags: int) -> type[TagSummary]:
 def schema_hash(model: type[BaseModel]) -> str:
     schema = json.dumps(model.model_json_schema(), sort_keys=True)
     return hashlib.sha256(schema.encode()).hexdigest()[:16]
+
+
+class PackedAnswer(BaseModel):
+    """`--pack K`: one answer per fenced abstract, keyed by its pack id (p1..pK)."""
+
+    items: list[Any]
+
+    @field_validator("items", mode="after")
+    @classmethod
+    def _each_id_once(cls, items: list[Any], info: ValidationInfo) -> list[Any]:
+        ids = [item.id for item in items]
+        expected = (info.context or {}).get("titles", {}) if isinstance(info.context, dict) else {}
+        if sorted(ids) != sorted(expected):
+            raise ValueError(f"answer each id exactly once: {sorted(expected)}; got {ids}")
+        for item in items:
+            if _squash(item.summary) == _squash(expected[item.id]):
+                raise ValueError(f"summary of {item.id} copies its title; say what the paper does")
+        return items
+
+
+@lru_cache(maxsize=64)
+def packed_model(taxonomy: Taxonomy, max_tags: int, ids: tuple[str, ...]) -> type[PackedAnswer]:
+    single = response_model(taxonomy, max_tags)
+    id_type = cast(Any, Literal.__getitem__(ids))
+    item = create_model("PackItem", __base__=single, id=(id_type, ...))
+    return create_model("PackedAnswer", __base__=PackedAnswer, items=(list[item], ...))  # type: ignore[valid-type]

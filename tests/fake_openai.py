@@ -26,6 +26,13 @@ def first_tag_answer(body: dict[str, Any]) -> Reply:
     system = body["messages"][0]["content"]
     user = body["messages"][-1]["content"]
     tag = re.search(r"^- ([a-z0-9_.-]+):", system, re.MULTILINE)
+    pack_ids = re.findall(r'<abstract id="(p\d+)">', user)
+    if pack_ids:
+        items = [
+            {"id": pid, "tags": [tag.group(1) if tag else "x"], "summary": f"Packed answer {pid}"}
+            for pid in pack_ids
+        ]
+        return {"content": json.dumps({"items": items})}
     title = re.search(r"Title: (.*)", user)
     words = len(title.group(1).split()) if title else 0
     summary = f"Studies a problem named in {words} title words and reports results"

@@ -1,4 +1,4 @@
-"""`tagger eval` end to end against a loopback fake OpenAI server (and once on the embedded model)."""
+"""`tagger eval` end to end on a loopback fake OpenAI server (and once on the embedded model)."""
 
 from __future__ import annotations
 

@@ -16,35 +16,49 @@ from tagger.evaluate.score import MISSING, score_system
 from tagger.records import TaggedPaper, Usage
 from tagger.taxonomy import Taxonomy
 
+
+def item(pid: str, tags: list[str], abstract: str, summary: str) -> GoldItem:
+    return GoldItem(
+        id=pid, title=f"T{pid[1:]}", abstract=abstract, tags=tags, summary=summary, source="g"
+    )
+
+
 GOLD = GoldSet(
     "gold.jsonl",
     [
-        GoldItem(id="p1", title="T1", abstract="Diffusion for 20 steps.", tags=["diffusion"],
-                 summary="Cuts diffusion to 20 steps.", source="g:1"),
-        GoldItem(id="p2", title="T2", abstract="Robots use language models.", tags=["llm", "robotics"],
-                 summary="Robots plan with language models.", source="g:2"),
-        GoldItem(id="p3", title="T3", abstract="Language models scale.", tags=["llm"],
-                 summary="Language models scale.", source="g:3"),
+        item("p1", ["diffusion"], "Diffusion for 20 steps.", "Cuts diffusion to 20 steps."),
+        item("p2", ["llm", "robotics"], "Robots use LLMs.", "Robots plan with language models."),
+        item("p3", ["llm"], "Language models scale.", "Language models scale."),
     ],
-)  # fmt: skip
+)
 
 
 def record(
-    pid: str, tags: list[str], summary: str = "Does something.", **extra: object
+    pid: str, tags: list[str], summary: str | None = "Does something.", **extra: object
 ) -> TaggedPaper:
+    fields = {"model": "m", "prompt": "p@v1", "source": "s", **extra}
     return TaggedPaper.model_validate(
-        {"id": pid, "title": pid, "summary": summary, "tags": tags, "model": "m",
-         "prompt": "p@v1", "source": "s", **extra}
-    )  # fmt: skip
+        {"id": pid, "title": pid, "summary": summary, "tags": tags, **fields}
+    )
+
+
+def tags_run(**tags: list[str]) -> dict[str, TaggedPaper]:
+    return {pid: record(pid, t) for pid, t in tags.items()}
 
 
 def system(
     tiny_taxonomy: Taxonomy, *runs: dict[str, TaggedPaper], label: str = "A"
 ) -> SystemResult:
     return score_system(
-        GOLD, tiny_taxonomy, list(runs), label=label, model="m", prompt="p@v1", max_tags=3,
+        GOLD,
+        tiny_taxonomy,
+        list(runs),
+        label=label,
+        model="m",
+        prompt="p@v1",
+        max_tags=3,
         predictions="log.jsonl",
-    )  # fmt: skip
+    )
 
 
 def test_failed_and_missing_papers_count_as_empty_and_are_listed(tiny_taxonomy: Taxonomy) -> None:
@@ -61,9 +75,8 @@ def test_failed_and_missing_papers_count_as_empty_and_are_listed(tiny_taxonomy: 
     assert result.metrics["micro_recall"] == pytest.approx(1 / 4)  # 1 of 4 gold tags found
     assert result.metrics["micro_precision"] == 1.0
     p2 = result.papers[1]
-    assert p2.pred_tags == [] and p2.summary == "" and p2.rouge == {
-        "rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0
-    }  # fmt: skip
+    assert p2.pred_tags == [] and p2.summary == ""
+    assert p2.rouge == {"rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0}
     assert result.papers[0].rouge == {"rouge1": 1.0, "rouge2": 1.0, "rougeL": 1.0}
 
 
@@ -97,10 +110,8 @@ def test_cost_uses_the_original_usage_of_cached_answers(tiny_taxonomy: Taxonomy)
 
 
 def test_repeats_give_pass_hat_n_and_agreement(tiny_taxonomy: Taxonomy) -> None:
-    first = {"p1": record("p1", ["diffusion"]), "p2": record("p2", ["llm", "robotics"]),
-             "p3": record("p3", ["llm"])}  # fmt: skip
-    second = {"p1": record("p1", ["diffusion"]), "p2": record("p2", ["llm"]),
-              "p3": record("p3", ["llm"])}  # fmt: skip
+    first = tags_run(p1=["diffusion"], p2=["llm", "robotics"], p3=["llm"])
+    second = tags_run(p1=["diffusion"], p2=["llm"], p3=["llm"])
     result = system(tiny_taxonomy, first, second)
     assert result.metrics["exact_match"] == 1.0  # run 1 alone is perfect
     assert result.consistency is not None
@@ -112,10 +123,9 @@ def test_repeats_give_pass_hat_n_and_agreement(tiny_taxonomy: Taxonomy) -> None:
 
 
 def test_compare_counts_wins_losses_ties_and_lists_differences(tiny_taxonomy: Taxonomy) -> None:
-    a = system(tiny_taxonomy, {"p1": record("p1", ["diffusion"]), "p2": record("p2", ["llm"]),
-                               "p3": record("p3", ["llm"])})  # fmt: skip
-    b = system(tiny_taxonomy, {"p1": record("p1", ["robotics"]), "p2": record("p2", ["llm", "robotics"]),
-                               "p3": record("p3", ["llm"])}, label="B")  # fmt: skip
+    a = system(tiny_taxonomy, tags_run(p1=["diffusion"], p2=["llm"], p3=["llm"]))
+    b_run = tags_run(p1=["robotics"], p2=["llm", "robotics"], p3=["llm"])
+    b = system(tiny_taxonomy, b_run, label="B")
     c = compare(a, b)
     assert (c.wins, c.losses, c.ties) == (1, 1, 1)
     assert [(d.id, d.winner) for d in c.diffs] == [("p1", "a"), ("p2", "b")]

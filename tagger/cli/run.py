@@ -22,6 +22,13 @@ from tagger.cli.common import echo_err, model_options
 @click.option("--resume", is_flag=True, help="Skip papers already in OUT and append the rest.")
 @click.option("--retry-failed", is_flag=True, help="With --resume: redo papers that failed.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing OUT.")
+@click.option(
+    "--pack",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="Abstracts per request.",
+)
 @click.option("--batch", is_flag=True, help="Use the provider's batch API (cheaper, slower).")
 @click.option(
     "--poll-interval", type=float, default=30.0, show_default=True, help="--batch poll s."
@@ -51,6 +58,7 @@ def run(
     resume: bool,
     retry_failed: bool,
     overwrite: bool,
+    pack: int,
     batch: bool,
     poll_interval: float,
     wait: bool,
@@ -97,6 +105,7 @@ def run(
         overwrite=overwrite,
         inputs=list(inputs),
         batch=BatchSettings(poll_s=poll_interval, wait=wait) if batch else None,
+        pack=1 if is_local else pack,  # embedded models already batch internally
     )
     cache = None if no_cache else ResultCache()
     job = Job(settings, setup.gateway, cache, progress=progress_for_stderr(progress), warn=echo_err)

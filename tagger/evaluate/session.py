@@ -36,7 +36,7 @@ from tagger.evaluate.score import score_system
 from tagger.output import manifest_path
 from tagger.records import RunManifest, TaggedPaper
 from tagger.setup import ModelSetup, build_setup
-from tagger.taxonomy import Taxonomy, load_taxonomy
+from tagger.taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy
 
 _PROMPT_REF = re.compile(r"[\w.-]+@v?\d+")
 CompareKind = Literal["prompt", "model", "log"]
@@ -113,7 +113,7 @@ def run_eval(options: EvalOptions, paths: ReportPaths) -> EvalReport:
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         gold=GoldInfo(path=gold.path, papers=len(gold.items), hash=gold.content_hash),
         taxonomy=TaxonomyInfo(
-            name=taxonomy.name, path=taxonomy.path or "(built-in)", hash=taxonomy.content_hash
+            name=taxonomy.name, path=_taxonomy_path(taxonomy), hash=taxonomy.content_hash
         ),
         systems=results,
         comparison=compare(results[0], results[1]) if len(results) > 1 else None,
@@ -228,6 +228,12 @@ def _score(system: _System, gold: GoldSet, taxonomy: Taxonomy) -> SystemResult:
         max_tags=max_tags,
         predictions=_display(system.log),
     )
+
+
+def _taxonomy_path(taxonomy: Taxonomy) -> str:
+    if not taxonomy.path or Path(taxonomy.path) == DEFAULT_TAXONOMY:
+        return "(built-in)"
+    return _display(Path(taxonomy.path))
 
 
 def _display(path: Path) -> str:

@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from tagger.local.base import LocalAnswer
-from tagger.local.embedder import Embedder, get_embedder
-from tagger.local.summarize import DEFAULT_PICKER, Picker, summarize, summarize_many
+from tagger.local.embedder import get_embedder
+from tagger.local.keywords import keyword_tags
+from tagger.local.sentences import split_sentences
+from tagger.local.summarize import DEFAULT_PICKER, Picker, summarize
 from tagger.local.tagging import (
+    DEFAULT_KEYWORD_WEIGHT,
     DEFAULT_MARGIN,
+    DEFAULT_POOLING,
     DEFAULT_TAG_TEXT,
     DEFAULT_THRESHOLD,
+    MAX_SENTENCES,
     EmbeddingTagger,
+    Pooling,
     TagRule,
     TagText,
-    keyword_tags,
 )
 from tagger.records import Paper
 from tagger.taxonomy import Taxonomy
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
 
 class MiniLMBackend:
-    """Tags by cosine between paper and tag embeddings; summary is an extractive blurb."""
+    """Tags by cosine between sentence and tag embeddings; summary is an extractive blurb."""
 
     def __init__(
         self,
@@ -32,35 +43,49 @@ class MiniLMBackend:
         margin: float = DEFAULT_MARGIN,
         threshold: float = DEFAULT_THRESHOLD,
         tag_text: TagText = DEFAULT_TAG_TEXT,
+        pooling: Pooling = DEFAULT_POOLING,
+        keyword_weight: float = DEFAULT_KEYWORD_WEIGHT,
         picker: Picker = DEFAULT_PICKER,
     ) -> None:
         self.name = name
         self.threads = threads
         self.rule = TagRule(margin=margin, threshold=threshold)
         self.tag_text: TagText = tag_text
+        self.pooling: Pooling = pooling
+        self.keyword_weight = keyword_weight
         self.picker: Picker = picker
         self._tagger: EmbeddingTagger | None = None
         self._lock = threading.Lock()
-
-    @property
-    def embedder(self) -> Embedder:
-        return self.tagger.embedder
 
     @property
     def tagger(self) -> EmbeddingTagger:
         """Loaded on first use so that building the backend costs nothing."""
         with self._lock:
             if self._tagger is None:
-                self._tagger = EmbeddingTagger(get_embedder(self.threads), self.rule, self.tag_text)
+                embedder = get_embedder(self.threads)
+                self._tagger = EmbeddingTagger(
+                    embedder, self.rule, self.tag_text, self.pooling, self.keyword_weight
+                )
             return self._tagger
 
     def predict(
         self, papers: Sequence[Paper], taxonomy: Taxonomy, max_tags: int
     ) -> list[LocalAnswer]:
-        tags = self.tagger.tag(papers, taxonomy, max_tags)
-        items = [(p.title, p.abstract) for p in papers]
-        summaries = summarize_many(items, self.picker, self.embedder)
-        return [LocalAnswer(tags=t, summary=s) for t, s in zip(tags, summaries, strict=True)]
+        vectors = self.tagger.embed_papers(papers)
+        tags = self.tagger.tag(papers, taxonomy, max_tags, vectors)
+        answers = []
+        for paper, paper_tags, units in zip(papers, tags, vectors, strict=True):
+            sentence_vectors = _sentence_rows(paper, units) if self.pooling != "document" else None
+            summary = summarize(paper.title, paper.abstract, self.picker, sentence_vectors)
+            answers.append(LocalAnswer(tags=paper_tags, summary=summary))
+        return answers
+
+
+def _sentence_rows(paper: Paper, units: NDArray[np.float32]) -> NDArray[np.float32] | None:
+    """The rows of `units` that embed the abstract's sentences (for centroid pickers), if any."""
+    count = len(split_sentences(paper.abstract))
+    fits = 0 < count <= min(len(units), MAX_SENTENCES)
+    return units[len(units) - count :] if fits else None
 
 
 class KeywordBackend:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import email.utils
+import logging
+import os
 import random
+import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,7 +31,29 @@ if TYPE_CHECKING:
     from tagger.local import LocalBackend
 
 MAX_RETRY_AFTER_S = 120.0
+# Per request: [transport retries, calls instructor made]; calls - 1 are its re-asks.
 _retries_this_request: contextvars.ContextVar[list[int]] = contextvars.ContextVar("retries")
+# Provider error bodies may echo credentials; these shapes are cut from failure messages.
+_CREDENTIAL = re.compile(
+    r"(?i)(bearer\s+|api[-_ ]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]{4,}|\bsk-[A-Za-z0-9_-]{8,}"
+)
+_SECRET_ENV_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_SECRET_KEY")
+
+
+class ModelCallError(ModelError):
+    """A model call that failed for good, with what it spent (its retries count in the run)."""
+
+    def __init__(self, message: str, usage: Usage) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """`text` with API keys removed: the given secrets, key-like env values, bearer tokens."""
+    env = (v for k, v in os.environ.items() if k.upper().endswith(_SECRET_ENV_SUFFIXES))
+    for secret in sorted({s for s in (*secrets, *env) if s and len(s) >= 6}, key=len)[::-1]:
+        text = text.replace(secret, "[redacted]")
+    return _CREDENTIAL.sub(lambda m: (m.group(1) or "") + "[redacted]", text)
 
 
 @dataclass(frozen=True)
@@ -129,6 +154,9 @@ class LiteLLMGateway:
             from tagger import _litellm
 
             _litellm.configure()
+            # instructor logs each failed attempt (with the provider's message) at ERROR; the
+            # failure is reported once, redacted, in the output line instead.
+            logging.getLogger("instructor").setLevel(logging.CRITICAL)
             mode = {
                 "json": instructor.Mode.JSON,
                 "json_schema": instructor.Mode.JSON_SCHEMA,
@@ -157,21 +185,24 @@ class LiteLLMGateway:
             kwargs["api_key"] = self._api_key
         elif self.api_base:
             kwargs["api_key"] = "no-key"  # self-hosted OpenAI-compatible servers ignore it
+        counter = _retries_this_request.get(None)
+        if counter is not None:
+            counter[1] += 1
         for attempt in range(self.transport_retries + 1):
             try:
                 return await self._send(kwargs)
             except Exception as exc:
                 if attempt >= self.transport_retries or not is_retryable(exc):
                     raise
-                counter = _retries_this_request.get(None)
                 if counter is not None:
                     counter[0] += 1
-                await self._sleep(retry_after_s(exc) or backoff_s(attempt))
+                wait = retry_after_s(exc)  # "Retry-After: 0" means now, not "use backoff"
+                await self._sleep(backoff_s(attempt) if wait is None else wait)
         raise AssertionError("unreachable")
 
     async def complete(self, request: ModelRequest) -> ModelResult:
         client = self._instructor()
-        counter = [0]
+        counter = [0, 0]
         _retries_this_request.set(counter)
         started = time.perf_counter()
         try:
@@ -184,11 +215,17 @@ class LiteLLMGateway:
                 **self.sampling,
             )
         except Exception as exc:
-            raise ModelError(_failure_reason(exc, self.max_retries)) from exc
+            reason = redact(_failure_reason(exc, self.max_retries), [self._api_key])
+            raise ModelCallError(reason, Usage(retries=_retries(counter))) from exc
         usage = _usage(output, raw)
-        usage.retries = counter[0]
+        usage.retries = _retries(counter)
         usage.latency_s = time.perf_counter() - started
         return ModelResult(output=output, usage=usage)
+
+
+def _retries(counter: list[int]) -> int:
+    """Transport retries plus instructor's re-asks (every call after its first)."""
+    return counter[0] + max(counter[1] - 1, 0)
 
 
 def _failure_reason(exc: BaseException, max_retries: int) -> str:
@@ -351,6 +388,7 @@ def make_gateway(
     max_retries: int = 2,
     threads: int | None = None,
     endpoints: str | None = None,
+    timeout_s: float = 120.0,
 ) -> Gateway:
     """Build the gateway for a model string; nothing heavy is imported until the first call."""
     from tagger import local
@@ -359,7 +397,9 @@ def make_gateway(
         from tagger.endpoints import load_endpoints
 
         pool = load_endpoints(endpoints)
-        return RouterGateway(pool, mode=mode, sampling=sampling, max_retries=max_retries)
+        return RouterGateway(
+            pool, mode=mode, sampling=sampling, max_retries=max_retries, timeout_s=timeout_s
+        )
 
     if local.is_local(model):
         if api_base:
@@ -372,4 +412,5 @@ def make_gateway(
         mode=mode,
         sampling=sampling,
         max_retries=max_retries,
+        timeout_s=timeout_s,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -29,7 +30,7 @@ class JsonlWriter:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file: BinaryIO = path.open("ab" if append else "wb", buffering=0)
-            self._good = self._file.tell()  # end of the last whole line
+            self._good = self._file.tell() if self._file.seekable() else 0  # end of last line
         except OSError as exc:
             raise OutputError(
                 f"cannot open output for writing ({exc.strerror}).", path=str(path)
@@ -41,7 +42,7 @@ class JsonlWriter:
             self._write_all(line)
             self._since_sync += 1
             if self._since_sync >= self.fsync_every:
-                os.fsync(self._file.fileno())
+                _sync(self._file)
                 self._since_sync = 0
         except OSError as exc:
             self._cut_back()
@@ -66,34 +67,54 @@ class JsonlWriter:
 
     def close(self) -> None:
         try:
-            os.fsync(self._file.fileno())
+            _sync(self._file)
         except OSError:
             pass
         finally:
             self._file.close()
 
 
+def _sync(file: BinaryIO) -> None:
+    """fsync, except where the output cannot be synced at all (a pipe, /dev/stdout)."""
+    try:
+        os.fsync(file.fileno())
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+
+
 def read_done(path: Path) -> tuple[dict[str, TaggedPaper], int]:
     """Records already in OUT (for --resume), and the byte length of its whole lines.
 
     A torn last line (a crash mid-write) is ignored; the caller truncates the file to the
-    returned length before appending.
+    returned length before appending. A broken line with whole lines after it is not a crash:
+    it is an error, because truncating there would throw the later lines away.
     """
     done: dict[str, TaggedPaper] = {}
     good_bytes = 0
     if not path.exists():
         return done, 0
     with path.open("rb") as file:
-        for raw in file:
+        for number, raw in enumerate(file, start=1):
             if not raw.endswith(b"\n"):
                 break
-            try:
-                record = TaggedPaper.model_validate_json(raw)
-            except ValueError:
-                break
-            done[record.id] = record
+            if raw.strip():
+                record = _parse_line(raw, path, number)
+                done[record.id] = record
             good_bytes += len(raw)
     return done, good_bytes
+
+
+def _parse_line(raw: bytes, path: Path, number: int) -> TaggedPaper:
+    try:
+        return TaggedPaper.model_validate_json(raw)
+    except ValueError:
+        raise OutputError(
+            "this line is not a tagger output record, so --resume cannot continue the file.",
+            path=str(path),
+            line=number,
+            hint="Delete or fix that line, or start over with --overwrite.",
+        ) from None
 
 
 def rewrite_without(path: Path, drop_ids: set[str], keep_bytes: int) -> None:

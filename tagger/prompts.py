@@ -17,8 +17,12 @@ from tagger.taxonomy import Taxonomy
 DEFAULT_PROMPT = "tag_summarize@v1"
 PACKAGED_PROMPTS = Path(__file__).parent / "data" / "prompts"
 _PLACEHOLDER = re.compile(r"\{(title|abstract|taxonomy|max_tags)\}")
-# The abstract is fenced as data: anything in it that could close or reopen the fence is defused.
-_FENCE = re.compile(r"<\s*/?\s*abstract\s*>", re.IGNORECASE)
+# The abstract is fenced as data: anything in it that could close or reopen the fence is defused,
+# attributes (`<abstract id="p2">` forges a --pack block) and full-width brackets included.
+_FENCE = re.compile(r"[<\uff1c\ufe64]\s*/?\s*abstract\b[^<>\uff1c\uff1e]*[>\uff1e\ufe65]", re.I)
+_DEFUSE = str.maketrans(
+    {"<": "‹", ">": "›", "\uff1c": "‹", "\uff1e": "›", "\ufe64": "‹", "\ufe65": "›"}
+)
 
 Mode = Literal["json", "json_schema", "md_json", "tools"]
 
@@ -139,7 +143,7 @@ def taxonomy_block(taxonomy: Taxonomy) -> str:
 
 
 def fence(text: str) -> str:
-    return _FENCE.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+    return _FENCE.sub(lambda m: m.group(0).translate(_DEFUSE), text)
 
 
 def render(

@@ -13,7 +13,7 @@ from typing import Protocol
 from tagger import __version__
 from tagger.cache import CachedAnswer, KeyParts, ResultCache, make_key
 from tagger.errors import ConfigError, ModelError
-from tagger.gateway import Gateway, ModelRequest
+from tagger.gateway import Gateway, ModelCallError, ModelRequest
 from tagger.normalize import normalize_text
 from tagger.output import JsonlWriter, read_done, rewrite_without, truncate_to, write_manifest
 from tagger.prompts import PromptSpec, render, render_pack
@@ -128,10 +128,13 @@ class Job:
             )
         )
 
-    async def run(self, papers: Sequence[UniquePaper], input_count: int) -> RunManifest:
+    async def run(
+        self, papers: Sequence[UniquePaper], input_count: int, unique_count: int | None = None
+    ) -> RunManifest:
+        """Tag `papers` (already deduplicated; `unique_count` is before any --limit)."""
         started = time.perf_counter()
         counts = self.manifest.counts
-        counts.input, counts.unique = input_count, len(papers)
+        counts.input, counts.unique = input_count, unique_count or len(papers)
         todo = self._prepare_output(papers)
         writer = JsonlWriter(self.s.output, append=self.s.resume)
         self.progress.start(len(todo))
@@ -232,6 +235,7 @@ class Job:
         try:
             result = await self.gateway.complete(request)
         except ModelError as exc:
+            self._count_spent(exc)
             self.warn(
                 f"tagger: warning: a pack of {len(items)} failed ({exc.message}); "
                 "retrying one by one"
@@ -258,6 +262,7 @@ class Job:
         try:
             result = await self.gateway.complete(request)
         except ModelError as exc:
+            self._count_spent(exc)
             self._write_failed(writer, item, exc.message)
             return
         self.usage.add(result.usage)
@@ -280,6 +285,11 @@ class Job:
             taxonomy=self.s.taxonomy,
             max_tags=self.s.max_tags,
         )
+
+    def _count_spent(self, exc: ModelError) -> None:
+        """A failed call's retries still count in the run's usage."""
+        if isinstance(exc, ModelCallError):
+            self.usage.add(exc.usage)
 
     def _remember(self, paper: Paper, output: TagSummary, usage: Usage) -> None:
         if self.cache is None:

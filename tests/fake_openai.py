@@ -2,7 +2,8 @@
 
 Each request is answered by the next scripted reply (`enqueue`), else by `default`. A reply is a
 dict: {"content": str} | {"status": int, "headers": {...}, "body": ...} | {"reset": True} |
-{"delay": seconds, ...}. Requests are recorded in `requests`.
+{"delay": seconds, ...}; a content reply may add "finish_reason" (e.g. "length"). Requests are
+recorded in `requests`; `on_request(count)`, when set, is called after each one is recorded.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class FakeOpenAI:
         self.script: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
         self.latency_s = 0.0
+        self.on_request: Callable[[int], None] | None = None
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -92,6 +94,9 @@ class FakeOpenAI:
         with self._lock:
             self.requests.append({"body": body, "headers": dict(request.headers)})
             reply = self.script.popleft() if self.script else None
+            count = len(self.requests)
+        if self.on_request is not None:
+            self.on_request(count)
         reply = reply if reply is not None else self.default(body)
         delay = reply.get("delay", self.latency_s)
         if delay:
@@ -105,7 +110,9 @@ class FakeOpenAI:
             return web.json_response(payload, status=reply["status"], headers=reply.get("headers"))
         if "raw" in reply:
             return web.Response(text=reply["raw"], content_type="application/json")
-        return web.json_response(completion(body, reply["content"]))
+        answer = completion(body, reply["content"])
+        answer["choices"][0]["finish_reason"] = reply.get("finish_reason", "stop")
+        return web.json_response(answer)
 
 
 def completion(body: dict[str, Any], content: str) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def test_cache_hit_imports_no_litellm(tmp_path: Path, tagger_home: Path) -> None
             check=True,
         )
     assert result.stdout.strip().endswith("CLEAN"), result.stderr
-    assert "tagged 5 (5 from cache)" in result.stderr
+    assert "tagged 5 (5 cached)" in result.stderr
 
 
 def test_limit_resume_and_prompt_version_in_every_line(tmp_path: Path) -> None:

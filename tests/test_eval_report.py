@@ -79,7 +79,7 @@ def sample_report(papers: int) -> EvalReport:
         tagger_version="0",
         created_at="now",
         gold=GoldInfo(path="gold.jsonl", papers=papers, hash="h"),
-        taxonomy=TaxonomyInfo(name="t", path="(built-in)", hash="t"),
+        taxonomy=TaxonomyInfo(name="t", path="built-in", hash="t"),
         systems=[system],
     )
 
@@ -88,6 +88,7 @@ def test_markdown_escapes_pipes_and_formats_metrics() -> None:
     text = to_markdown(sample_report(2))
     assert "| micro_f1 | 0.500 |" in text and "| papers | 2 |" in text
     assert "| cost_usd_per_paper | $0.000120 |" in text
+    assert "| llm | 1† | 1 | 1.00 | 1.00 | 1.00 |" in text  # too few positives to trust
     assert "Uses <b>[bold]GPT \\| tricks[/bold]</b>." in text
 
 

@@ -37,6 +37,12 @@ from tagger.cli.common import echo_err, model_options
     "--wait/--no-wait", default=True, help="--batch: wait for results or submit and exit."
 )
 @click.option("--endpoints", default=None, help="YAML pool of OpenAI-compatible servers.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds one model request may take before it is retried [default: 120].",
+)
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Near-dup Jaccard.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run manifest as JSON on stdout.")
@@ -63,6 +69,7 @@ def run(
     poll_interval: float,
     wait: bool,
     endpoints: str | None,
+    timeout: float | None,
     threshold: float | None,
     progress: bool | None,
     as_json: bool,
@@ -90,6 +97,7 @@ def run(
         threads=threads,
         endpoints=endpoints,
     )
+    _set_timeout(setup.gateway, timeout)
     loaded = load_unique(list(inputs), fmt=fmt, threshold=threshold, warn=echo_err)
     papers = limit_papers(loaded.papers, limit)
     is_local = setup.gateway.api_base is None and setup.gateway.model.startswith("local/")
@@ -111,19 +119,27 @@ def run(
     job = Job(settings, setup.gateway, cache, progress=progress_for_stderr(progress), warn=echo_err)
     job.manifest.warnings.extend(loaded.warnings)
     try:
-        manifest = asyncio.run(job.run(papers, loaded.input_count))
+        manifest = asyncio.run(job.run(papers, loaded.input_count, len(loaded.papers)))
     finally:
         if cache is not None:
             cache.close()
     c, u = manifest.counts, manifest.usage
+    limited = f", first {len(papers)} (--limit)" if len(papers) < c.unique else ""
     echo_err(
-        f"{c.input} records -> {c.unique} unique; tagged {c.tagged} ({c.cached} from cache), "
+        f"{c.input} records -> {c.unique} unique{limited}; tagged {c.tagged} ({c.cached} cached), "
         f"failed {c.failed}, skipped {c.skipped_resume} already done -> {output} "
         f"[{manifest.wall_time_s:.1f}s, {u.prompt_tokens + u.completion_tokens} tokens, "
         f"${u.cost_usd:.4f}]"
     )
     if as_json:
         click.echo(json.dumps(manifest.model_dump(mode="json"), indent=2))
+
+
+def _set_timeout(gateway: object, timeout: float | None) -> None:
+    from tagger.gateway import LiteLLMGateway
+
+    if timeout is not None and isinstance(gateway, LiteLLMGateway):
+        gateway.timeout_s = timeout  # embedded models run in-process: nothing to time out
 
 
 def _default_concurrency(gateway: object, is_local: bool) -> int:

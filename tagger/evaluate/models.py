@@ -9,15 +9,15 @@ from pydantic import BaseModel, Field
 from tagger.evaluate.metrics import TagScore
 from tagger.records import Usage
 
-# Every metric a report can hold, in display order (pass_hat_n/pairwise_jaccard need --repeats).
+# Every metric a report can hold, in display order (REPEAT_METRICS need --repeats N>1).
 METRIC_NAMES = (
     "micro_f1 micro_precision micro_recall macro_f1 exact_match mean_jaccard"
     " rouge1 rouge2 rougeL compliance one_sentence short_enough unfaithful_rate"
-    " pass_hat_n pairwise_jaccard"
+    " pass_hat_n pairwise_jaccard agreement"
     " prompt_tokens_per_paper completion_tokens_per_paper cost_usd_per_paper latency_s_per_paper"
     " cost_usd_total cost_usd_spent papers failed cached"
 ).split()
-REPEAT_METRICS = frozenset({"pass_hat_n", "pairwise_jaccard"})
+REPEAT_METRICS = frozenset({"pass_hat_n", "pairwise_jaccard", "agreement"})
 
 # Metrics where a smaller number is better; every other metric is better when larger.
 LOWER_IS_BETTER = frozenset(

@@ -54,6 +54,7 @@ def score_system(
     if consistency is not None:
         metrics["pass_hat_n"] = consistency.pass_hat_n
         metrics["pairwise_jaccard"] = consistency.mean_pairwise_jaccard
+        metrics["agreement"] = consistency.agreement
     return SystemResult(
         label=label,
         model=model,

@@ -169,16 +169,12 @@ def _setup(choice: ModelChoice, model: str | None, other_model: str | None) -> M
 
 def _collect(systems: list[_System], gold: GoldSet, options: EvalOptions) -> list[str]:
     """Fill each system's runs: run the model ones together, read the logged ones."""
-    to_run = [s for s in systems if s.setup is not None]
-    plans = [Planned(s.setup, s.label, s.log) for s in to_run if s.setup is not None]
-    for system, runs in zip(
-        to_run, predict(plans, gold, options.repeats, options.predict), strict=True
-    ):
-        assert system.setup is not None
+    planned = [(s, Planned(s.setup, s.label, s.log)) for s in systems if s.setup is not None]
+    results = predict([p for _, p in planned], gold, options.repeats, options.predict)
+    for (system, plan), runs in zip(planned, results, strict=True):
         system.runs = runs
-        setup = system.setup
-        system.identity = (setup.gateway.model, setup.prompt.ref, setup.max_tags)
-    notes = []
+        system.identity = (plan.setup.gateway.model, plan.setup.prompt.ref, plan.setup.max_tags)
+    notes: list[str] = []
     for system in systems:
         if system.setup is None:
             notes += _read_logged(system, gold, options.choice.max_tags)
@@ -232,7 +228,7 @@ def _score(system: _System, gold: GoldSet, taxonomy: Taxonomy) -> SystemResult:
 
 def _taxonomy_path(taxonomy: Taxonomy) -> str:
     if not taxonomy.path or Path(taxonomy.path) == DEFAULT_TAXONOMY:
-        return "(built-in)"
+        return "built-in"
     return _display(Path(taxonomy.path))
 
 

@@ -8,11 +8,13 @@ from tagger.evaluate.metrics import TagScore
 from tagger.evaluate.models import (
     METRIC_NAMES,
     EvalReport,
+    GateCheck,
     PaperDiff,
     PaperResult,
     SystemResult,
 )
 
+FEW_POSITIVES = 3  # below this many gold positives a tag's scores are noise (eval/README.md)
 _COUNTS = {"papers", "failed", "cached"}
 _TOKENS = {"prompt_tokens_per_paper", "completion_tokens_per_paper"}
 
@@ -73,37 +75,35 @@ def tables(report: EvalReport) -> list[Table]:
 
 def metrics_table(report: EvalReport) -> Table:
     systems = report.systems
-    names = _metric_names(systems[0].metrics)
     columns = ["metric", *[s.label for s in systems]]
     if len(systems) > 1:
         columns.append(f"{systems[1].label} − {systems[0].label}")
     gate = {c.metric: c for c in report.gate.checks} if report.gate else {}
     if gate:
         columns += ["baseline", "drop", "gate"]
-    rows, marks = [], []
-    for name in names:
-        row = [
-            name,
-            *[fmt_metric(name, s.metrics[name]) if name in s.metrics else "" for s in systems],
-        ]
-        if len(systems) > 1:
-            delta = report.comparison.deltas.get(name) if report.comparison else None
-            row.append("" if delta is None else _signed(name, delta))
-        if gate:
-            check = gate.get(name)
-            row += (
-                [
-                    fmt_metric(name, check.baseline),
-                    _signed(name, check.drop),
-                    _verdict(check.failed),
-                ]
-                if check
-                else ["", "", ""]
-            )
-        rows.append(row)
-        marks.append(bool(gate.get(name) and gate[name].failed))
+    names = _metric_names(systems[0].metrics)
+    rows = [_metric_row(name, report, gate) for name in names]
+    marks = [name in gate and gate[name].failed for name in names]
     align = "l" + "r" * (len(columns) - 1)
     return Table("Metrics", columns, rows, align=align, marks=marks, note=_gate_note(report))
+
+
+def _metric_row(name: str, report: EvalReport, gate: dict[str, GateCheck]) -> list[str]:
+    row = [
+        name,
+        *[fmt_metric(name, s.metrics[name]) if name in s.metrics else "" for s in report.systems],
+    ]
+    if report.comparison is not None:
+        delta = report.comparison.deltas.get(name)
+        row.append("" if delta is None else _signed(name, delta))
+    if gate:
+        check = gate.get(name)
+        row += (
+            [fmt_metric(name, check.baseline), _signed(name, check.drop), _verdict(check.failed)]
+            if check
+            else ["", "", ""]
+        )
+    return row
 
 
 def _metric_names(metrics: dict[str, float]) -> list[str]:
@@ -132,20 +132,25 @@ def per_tag_table(systems: list[SystemResult]) -> Table:
     for system in systems:
         prefix = f"{system.label} " if len(systems) > 1 else ""
         columns += [f"{prefix}pred", f"{prefix}P", f"{prefix}R", f"{prefix}F1"]
-    rows = []
-    for tag in tags:
-        scores = [first.get(tag), *[o.get(tag) for o in others]]
-        known = all(s is None or s.in_taxonomy for s in scores)
-        row = [tag if known else f"{tag} (not in taxonomy)", str(_support(tag, first, others))]
-        for s in scores:
-            row += (
-                [str(s.predicted), *(f"{v:.2f}" for v in (s.precision, s.recall, s.f1))]
-                if s
-                else ["0", "", "", ""]
-            )
-        rows.append(row)
-    note = "Tags that occur in the gold set or in a prediction; macro F1 averages these rows."
+    rows = [_tag_row(tag, [first.get(tag), *[o.get(tag) for o in others]]) for tag in tags]
+    note = (
+        "Tags that occur in the gold set or in a prediction; macro F1 averages these rows. "
+        f"† fewer than {FEW_POSITIVES} gold positives: too few to measure the tag."
+    )
     return Table("Per tag", columns, rows, align="l" + "r" * (len(columns) - 1), note=note)
+
+
+def _tag_row(tag: str, scores: list[TagScore | None]) -> list[str]:
+    known = all(s is None or s.in_taxonomy for s in scores)
+    support = next(s.support for s in scores if s is not None)
+    row = [
+        tag if known else f"{tag} (not in taxonomy)",
+        f"{support}{'†' if support < FEW_POSITIVES else ''}",
+    ]
+    for s in scores:
+        cells = [f"{v:.2f}" for v in (s.precision, s.recall, s.f1)] if s else ["", "", ""]
+        row += [str(s.predicted if s else 0), *cells]
+    return row
 
 
 def _support(tag: str, first: dict[str, TagScore], others: list[dict[str, TagScore]]) -> int:

@@ -6,6 +6,7 @@ One Llama context is shared by the backend and guarded by a lock: calls are seri
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import os
@@ -166,7 +167,9 @@ def get_smollm2(threads: int | None = None) -> SmolLM2:
     """The process-wide SmolLM2 for a thread count, loaded on first use."""
     with _models_lock:
         if threads not in _models:
-            _models[threads] = SmolLM2(threads)
+            _models[threads] = model = SmolLM2(threads)
+            # Free llama.cpp before interpreter teardown; its __del__ fails once globals are gone.
+            atexit.register(model.llm.close)
         return _models[threads]
 
 

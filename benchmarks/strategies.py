@@ -30,14 +30,22 @@ sys.path.insert(0, str(ROOT))
 from tagger.local import get_backend  # noqa: E402
 from tagger.local.embedder import get_embedder  # noqa: E402
 from tagger.local.summarize import Picker, summarize_many  # noqa: E402
-from tagger.local.tagging import EmbeddingTagger, TagRule, TagText, choose_tags  # noqa: E402
+from tagger.local.tagging import (  # noqa: E402
+    EmbeddingTagger,
+    Pooling,
+    TagRule,
+    TagText,
+    choose_tags,
+)
 from tagger.records import Paper  # noqa: E402
 from tagger.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
 
 DEFAULT_BACKENDS = "local/keyword,local/minilm,local/smollm2-json,local/hybrid,local/smollm2"
-TAG_TEXTS: tuple[TagText, ...] = ("label", "description", "label_desc", "label_positive", "mean")
-MARGINS = (0.0, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10, 0.15, 1.0)
-THRESHOLDS = (0.0, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40)
+TAG_TEXTS: tuple[TagText, ...] = ("label", "description", "label_desc", "label_positive")
+POOLINGS: tuple[Pooling, ...] = ("document", "sentence_max")
+KEYWORD_WEIGHTS = (0.0, 0.1)
+MARGINS = (0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 1.0)
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 PICKERS: tuple[Picker, ...] = ("lead", "claim", "centroid", "claim_centroid")
 
 
@@ -93,9 +101,8 @@ def compare_backends(
     threads: int | None,
 ) -> None:
     papers, gold_tags, gold_summaries = data
-    print(
-        f"\n{'backend':22} {'micro-F1':>8} {'macro-F1':>8} {'ROUGE-1':>7} {'tags/p':>6} {'papers/min':>10}"
-    )
+    header = f"{'micro-F1':>8} {'macro-F1':>8} {'ROUGE-1':>7} {'tags/p':>6} {'papers/min':>10}"
+    print(f"\n{'backend':22} {header}")
     for name in names:
         if needs_llama(name) and importlib.util.find_spec("llama_cpp") is None:
             print(f"{name:22} skipped: llama-cpp-python is not installed")
@@ -115,25 +122,38 @@ def compare_backends(
 def calibrate(
     data: tuple[list[Paper], list[list[str]], list[str]], taxonomy: Taxonomy, max_tags: int
 ) -> None:
+    """Best margin/threshold per (pooling, tag text, keyword weight); papers embedded once each."""
     papers, gold_tags, _ = data
     embedder = get_embedder()
-    print(f"\nmax_tags={max_tags}: best (margin, threshold) per tag text; top-1 only for reference")
-    for variant in TAG_TEXTS:
-        scores = EmbeddingTagger(embedder, tag_text=variant).scores(papers, taxonomy)
-        top1 = tag_f1([[taxonomy.ids[int(np.argmax(r))]] for r in scores], gold_tags)[0]
-        results = []
-        for margin, threshold in itertools.product(MARGINS, THRESHOLDS):
-            rule = TagRule(margin=margin, threshold=threshold)
-            pred = [choose_tags(row, taxonomy.ids, max_tags, rule) for row in scores]
-            micro, macro = tag_f1(pred, gold_tags)
-            results.append((micro, macro, margin, threshold, np.mean([len(p) for p in pred])))
-        results.sort(reverse=True)
-        print(f"  {variant:15} top1 micro={top1:.3f}")
-        for micro, macro, margin, threshold, mean_tags in results[:4]:
-            print(
-                f"      margin={margin:.2f} threshold={threshold:.2f}: micro={micro:.3f} "
-                f"macro={macro:.3f} tags/paper={mean_tags:.2f}"
+    print(f"\nmax_tags={max_tags}: best (margin, threshold) per configuration")
+    for pooling in POOLINGS:
+        vectors = EmbeddingTagger(embedder, pooling=pooling).embed_papers(papers)
+        for variant, weight in itertools.product(TAG_TEXTS, KEYWORD_WEIGHTS):
+            tagger = EmbeddingTagger(
+                embedder, tag_text=variant, pooling=pooling, keyword_weight=weight
             )
+            scores = tagger.scores(papers, taxonomy, vectors)
+            top1 = tag_f1([[taxonomy.ids[int(np.argmax(r))]] for r in scores], gold_tags)[0]
+            micro, macro, margin, threshold, mean_tags = _grid(
+                scores, taxonomy.ids, gold_tags, max_tags
+            )
+            print(
+                f"  {pooling:12} {variant:14} kw={weight:.1f}  top1={top1:.3f}  best: "
+                f"micro={micro:.3f} macro={macro:.3f} margin={margin:.2f} "
+                f"threshold={threshold:.2f} tags/paper={mean_tags:.2f}"
+            )
+
+
+def _grid(
+    scores: np.ndarray, ids: Sequence[str], gold: list[list[str]], max_tags: int
+) -> tuple[float, float, float, float, float]:
+    results = []
+    for margin, threshold in itertools.product(MARGINS, THRESHOLDS):
+        rule = TagRule(margin=margin, threshold=threshold)
+        pred = [choose_tags(row, ids, max_tags, rule) for row in scores]
+        micro, macro = tag_f1(pred, gold)
+        results.append((micro, macro, margin, threshold, float(np.mean([len(p) for p in pred]))))
+    return max(results)
 
 
 def compare_pickers(data: tuple[list[Paper], list[list[str]], list[str]]) -> None:

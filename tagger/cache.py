@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import sqlite3
 import time
 from collections.abc import Mapping
@@ -15,6 +16,8 @@ from pydantic import BaseModel
 
 from tagger.errors import CacheError
 
+# `tagger cache clear` needs a readable cache; a damaged one is deleted (it only saves calls).
+_DAMAGED_HINT = "If it is damaged, delete that folder (answers are recomputed) or use --no-cache."
 # diskcache's default 1 GiB limit evicts silently; entries are ~0.5 KB, so 4 GiB holds millions.
 DEFAULT_SIZE_LIMIT = 4 * 1024**3
 KEY_VERSION = "k1"  # bump when the key's recipe changes
@@ -82,16 +85,18 @@ class ResultCache:
             )
         except (OSError, sqlite3.DatabaseError) as exc:
             raise CacheError(
-                f"cannot open the cache ({exc}).",
-                path=str(self.directory),
-                hint="Run `tagger cache clear`, or point TAGGER_HOME elsewhere.",
+                f"cannot open the cache ({exc}).", path=str(self.directory), hint=_DAMAGED_HINT
             ) from None
 
     def get(self, key: str) -> CachedAnswer | None:
         try:
             raw = self._cache.get(key)
         except (OSError, sqlite3.DatabaseError) as exc:
-            raise CacheError(f"cache read failed ({exc}).", path=str(self.directory)) from None
+            raise CacheError(
+                f"cache read failed ({exc}).", path=str(self.directory), hint=_DAMAGED_HINT
+            ) from None
+        except (pickle.UnpicklingError, EOFError, UnicodeDecodeError):
+            return None  # one damaged entry is a miss, never a wrong answer
         if raw is None:
             return None
         try:

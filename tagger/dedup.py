@@ -28,7 +28,7 @@ from tagger.records import Paper
 DEFAULT_THRESHOLD = 0.8
 NUM_PERM = 64
 SHINGLE_WORDS = 3
-LSH_RECALL = 0.99  # chance that a pair exactly at the threshold becomes a candidate
+LSH_RECALL = 0.999  # chance that a pair exactly at the threshold becomes a candidate
 _BATCH = 128  # documents per vectorized MinHash batch (~6 MB of temporaries)
 _ALL_PAIRS_MAX = 32  # larger LSH buckets are linked as chains, not all pairs
 _SEED = 1
@@ -146,21 +146,22 @@ class _Grouping:
     )
 
     def add(self, paper: Paper, title: str, abstract: str) -> bool:
-        """Record ``paper``; True when it matched no earlier record exactly (so needs a sketch)."""
+        """Record ``paper``; False when an earlier record has its exact title and abstract, so
+        its text needs no MinHash sketch of its own."""
         index = len(self.papers)
         self.papers.append(paper)
         self.parent.append(index)
         keys = (("arxiv-id", paper.arxiv_id), ("exact-title", title), ("exact-abstract", abstract))
-        new = True
+        matched = set()
         for reason, key in keys:
             if key:  # an empty normalized text matches nothing
                 # 16-byte digests keep the tables small for large inputs.
                 digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()
                 first = self.tables[reason].setdefault(digest, index)
                 if first != index:
-                    new = False
+                    matched.add(reason)
                     self.union(index, first, reason)
-        return new
+        return not {"exact-title", "exact-abstract"} <= matched
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:

@@ -325,7 +325,7 @@ class LocalGateway:
         self.backend = backend
         self.batch_size = batch_size
         self._pending: list[tuple[ModelRequest, asyncio.Future[ModelResult]]] = []
-        self._lock = asyncio.Lock()
+        self._locks: dict[int, asyncio.Lock] = {}  # per event loop: a gateway may outlive one
 
     def identity(self) -> dict[str, Any]:
         return {"model": self.model, "backend": getattr(self.backend, "fingerprint", self.model)}
@@ -345,7 +345,8 @@ class LocalGateway:
             asyncio.ensure_future(self._flush(batch))
 
     async def _flush(self, batch: list[tuple[ModelRequest, asyncio.Future[ModelResult]]]) -> None:
-        async with self._lock:  # one predict at a time: the backend uses every core itself
+        lock = self._locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
+        async with lock:  # one predict at a time: the backend uses every core itself
             requests = [r for r, _ in batch]
             started = time.perf_counter()
             try:
@@ -404,7 +405,8 @@ def make_gateway(
     if local.is_local(model):
         if api_base:
             raise ConfigError(f"--api-base does not apply to the embedded model '{model}'.")
-        return LocalGateway(model, local.get_backend(model, threads=threads))
+        options = {"threads": threads} if threads is not None else {}
+        return LocalGateway(model, local.get_backend(model, **options))
     return LiteLLMGateway(
         model,
         api_base=api_base,

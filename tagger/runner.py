@@ -12,7 +12,7 @@ from typing import Protocol
 
 from tagger import __version__
 from tagger.cache import CachedAnswer, KeyParts, ResultCache, make_key
-from tagger.errors import ConfigError, ModelError
+from tagger.errors import CacheError, ConfigError, ModelError, OutputError
 from tagger.gateway import Gateway, ModelCallError, ModelRequest
 from tagger.normalize import normalize_text
 from tagger.output import JsonlWriter, read_done, rewrite_without, truncate_to, write_manifest
@@ -160,6 +160,8 @@ class Job:
 
     def _prepare_output(self, papers: Sequence[UniquePaper]) -> list[UniquePaper]:
         out = self.s.output
+        if out.is_dir():
+            raise OutputError("is a directory.", path=str(out), hint="Pass a file, e.g. out.jsonl.")
         if not self.s.resume:
             if out.exists() and out.stat().st_size > 0 and not self.s.overwrite:
                 raise ConfigError(
@@ -305,7 +307,13 @@ class Job:
             cost_usd=usage.cost_usd,
             latency_s=usage.latency_s,
         )
-        self.cache.put(self.cache_key(paper), answer)
+        try:
+            self.cache.put(self.cache_key(paper), answer)
+        except CacheError as exc:  # the answer is paid for: still write it, just stop caching
+            message = f"{exc} Answers from here on are not cached."
+            self.warn(f"tagger: warning: {message}")
+            self.manifest.warnings.append(message)
+            self.cache = None
 
     def _record(self, item: UniquePaper, **fields: object) -> TaggedPaper:
         p = item.paper

@@ -2,8 +2,9 @@
 
 Each request is answered by the next scripted reply (`enqueue`), else by `default`. A reply is a
 dict: {"content": str} | {"status": int, "headers": {...}, "body": ...} | {"reset": True} |
-{"delay": seconds, ...}; a content reply may add "finish_reason" (e.g. "length"). Requests are
-recorded in `requests`; `on_request(count)`, when set, is called after each one is recorded.
+{"delay": seconds, ...} | {"until": threading.Event, ...} (held until the event is set, 60 s at
+most); a content reply may add "finish_reason" (e.g. "length"). Requests are recorded in
+`requests`; `on_request(count)`, when set, is called after each one is recorded.
 """
 
 from __future__ import annotations
@@ -98,6 +99,9 @@ class FakeOpenAI:
         if self.on_request is not None:
             self.on_request(count)
         reply = reply if reply is not None else self.default(body)
+        gate = reply.get("until")
+        if gate is not None:
+            await asyncio.get_running_loop().run_in_executor(None, gate.wait, 60)
         delay = reply.get("delay", self.latency_s)
         if delay:
             await asyncio.sleep(delay)

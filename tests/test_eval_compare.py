@@ -118,7 +118,8 @@ def test_repeats_give_pass_hat_n_and_agreement(tiny_taxonomy: Taxonomy) -> None:
     assert result.consistency.unstable == ["p2"]
     assert result.metrics["pass_hat_n"] == pytest.approx(2 / 3)
     assert result.metrics["pairwise_jaccard"] == pytest.approx((1 + 0.5 + 1) / 3)
-    assert result.consistency.agreement == result.metrics["agreement"] == pytest.approx(2 / 3)
+    assert result.metrics["agreement"] == pytest.approx(2 / 3)
+    assert result.consistency.agreement == pytest.approx(2 / 3)
     assert result.papers[1].repeat_tags == [["llm"]]
 
 

@@ -140,3 +140,14 @@ def test_faithfulness_flags_only_new_numbers_and_names(summary: str, flagged: li
 
 def test_short_acronyms_must_match_a_whole_word() -> None:
     assert unsupported("Uses AI for grading.", "Teachers said grading is slow.") == ["AI"]
+    assert unsupported("Uses AI for grading.", "We grade an image and improve it.") == ["AI"]
+
+
+def test_abbreviations_and_derived_words_of_what_the_abstract_says_are_fine() -> None:
+    abstract = (
+        "We apply reinforcement learning from human feedback to a mixture of experts and "
+        "bound its Lipschitz constant with Markov chain Monte Carlo and Bayes rules."
+    )
+    summary = "Applies RLHF and RL to a MoE, bounding Lipschitzness via MCMC and Bayesian rules."
+    assert unsupported(summary, abstract) == []
+    assert unsupported("Applies PPO to a MoE.", abstract) == ["PPO"]

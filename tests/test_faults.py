@@ -50,7 +50,8 @@ class ByTitle:
 
 
 def title_of(body: dict[str, Any]) -> str:
-    match = re.search(r"Title: (.*)", body["messages"][-1]["content"])
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")  # not a re-ask
+    match = re.search(r"Title: (.*)", user)
     assert match is not None
     return match.group(1)
 
@@ -152,7 +153,7 @@ def test_transport_faults_are_retried_bounded_and_counted(
 
 
 def test_timeout_is_retried(tagger: Tagger, papers: Callable[..., Path]) -> None:
-    script: dict[str, list[Reply]] = {"Slow answer": [{"delay": 30, "content": "{}"}]}
+    script: dict[str, list[Reply]] = {"Slow answer": [{"delay": 2.5, "content": "{}"}]}
     source = papers("Slow answer")
     with FakeOpenAI(default=ByTitle(script)) as server:
         run = tagger(source, server, "--timeout", "1")

@@ -78,6 +78,13 @@ def test_dangling_title_at_end_warns_with_its_line(tmp_path: Path) -> None:
     assert len(warnings) == 1 and warnings[0].startswith(f"{path}:16: title has no abstract")
 
 
+def test_missing_block_that_shifts_titles_and_abstracts_is_warned(tmp_path: Path) -> None:
+    abstract = "A long abstract sentence that goes on. " * 12
+    path = write(tmp_path / "shifted.txt", f"Title One\n\n{abstract}\n\n{abstract}\n\nTitle Two\n")
+    _, warnings = read(path)
+    assert warnings[0].startswith(f"{path}:5: a 467-character block stands where a title should")
+
+
 def test_concatenated_dumps_skip_the_second_header(tmp_path: Path) -> None:
     papers, warnings = read(write(tmp_path / "two.txt", DUMP + "\n" + DUMP))
     assert [p.title for p in papers] == ["First Title", "Second Title"] * 2

@@ -23,6 +23,11 @@ _WORD_NUMBERS = {
     )
 } | {"thirty": 30.0, "forty": 40.0, "fifty": 50.0, "hundred": 100.0, "thousand": 1000.0}
 _MIN_SUBSTRING = 4  # shorter names must match a whole token ("AI" is not found inside "said")
+_MIN_STEM = 5
+_SUFFIXES = ("ness", "ian", "ity", "ic", "al", "ed", "ing", "es", "ly")
+_STOPWORDS = frozenset(
+    "a an the of and or in on for to from with by via as at is are we our".split()
+)
 
 
 def unsupported(summary: str, source: str) -> list[str]:
@@ -72,6 +77,17 @@ def _variants(token: str) -> set[str]:
     return found | {f[:-1] for f in found if f.endswith("s") and len(f) > 3}
 
 
+def _initials(words: list[str], sizes: range) -> set[str]:
+    return {
+        "".join(w[0] for w in words[i : i + n]) for n in sizes for i in range(len(words) - n + 1)
+    }
+
+
+def _is_acronym(token: str) -> bool:
+    """RL, LLMs, MCMC, MoE: letters only, at least two of them capitals."""
+    return token.isalpha() and sum(c.isupper() for c in token) >= 2
+
+
 class _SourceIndex:
     def __init__(self, source: str) -> None:
         tokens = _TOKEN.findall(source)
@@ -80,9 +96,27 @@ class _SourceIndex:
         self.numbers = set(_numbers(source)) | {
             _WORD_NUMBERS[w] for w in re.findall(r"[a-z]+", source.lower()) if w in _WORD_NUMBERS
         }
+        # Abbreviations of spelled-out terms are fine ("reinforcement learning" -> RL). Two-letter
+        # ones must come from content words, or "an image" would vouch for "AI".
+        words = re.findall(r"[a-z]+", source.lower())
+        content = [w for w in words if w not in _STOPWORDS]
+        self.initials = _initials(words, range(3, 7)) | _initials(content, range(2, 7))
 
     def has_name(self, token: str) -> bool:
         forms = _variants(token)
         if forms & self.words:
             return True
-        return any(len(f) >= _MIN_SUBSTRING and f in self.squashed for f in forms)
+        if any(len(f) >= _MIN_SUBSTRING and f in self.squashed for f in forms):
+            return True
+        if _is_acronym(token) and forms & self.initials:
+            return True
+        return any(self._derived(f) for f in forms)
+
+    def _derived(self, form: str) -> bool:
+        """'Lipschitzness' from 'Lipschitz', 'Bayesian' from 'Bayes'."""
+        return any(
+            form.endswith(end)
+            and len(form) - len(end) >= _MIN_STEM
+            and form[: -len(end)] in self.words
+            for end in _SUFFIXES
+        )

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from tagger.ingest.files import read_lines
 from tagger.ingest.record import OnWarning, RawRecord
+from tagger.normalize import collapse_whitespace
 
 _CHROME = frozenset(
     {
@@ -54,9 +55,10 @@ def read(path: str, on_warning: OnWarning) -> Iterator[RawRecord]:
 
 
 def _check_title(path: str, line: int, block: str, on_warning: OnWarning) -> None:
-    if len(block) > _MAX_TITLE_CHARS:
+    length = len(collapse_whitespace(block))
+    if length > _MAX_TITLE_CHARS:
         on_warning(
-            f"{path}:{line}: a {len(block)}-character block stands where a title should; "
+            f"{path}:{line}: a {length}-character block stands where a title should; "
             "a title or abstract may be missing above it, so titles and abstracts after it "
             "may be swapped. Check the file."
         )

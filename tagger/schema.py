@@ -81,6 +81,16 @@ def schema_hash(model: type[BaseModel]) -> str:
     return hashlib.sha256(schema.encode()).hexdigest()[:16]
 
 
+class IntroText(BaseModel):
+    """The digest's model-written opening paragraph."""
+
+    text: str = Field(
+        min_length=20,
+        max_length=600,
+        description="2-3 plain sentences on the day's themes, at most 600 characters",
+    )
+
+
 class PackedAnswer(BaseModel):
     """`--pack K`: one answer per fenced abstract, keyed by its pack id (p1..pK)."""
 

@@ -73,6 +73,13 @@ FORMAT_CHOICES = ["md", "html", "txt", "rss", "json", "eml"]
 )
 @click.option("--intro", is_flag=True, help="Open with a short paragraph on the day's themes.")
 @click.option(
+    "--model",
+    default=None,
+    help="Model that writes the --intro (litellm string); default: extractive, offline.",
+)
+@click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible server.")
+@click.option("--api-key", default=None, envvar="TAGGER_API_KEY", help="API key; never stored.")
+@click.option(
     "--from",
     "sender",
     default="tagger <tagger@localhost>",
@@ -113,6 +120,9 @@ def digest(
     state: Path | None,
     taxonomy_path: Path | None,
     intro: bool,
+    model: str | None,
+    api_base: str | None,
+    api_key: str | None,
     sender: str,
     recipients: tuple[str, ...],
     smtp_server: str | None,
@@ -137,7 +147,8 @@ def digest(
     date = (day or dt.datetime.now()).date()
     placement = Placement(cast("GroupBy", group_by), all_sections, only, top)
     options = DigestOptions(date=date, title=title, placement=placement, sent=sent_state.sent)
-    result = build_digest(loaded, taxonomy, options, intro_writer(intro))
+    writer = intro_writer(intro, model, taxonomy, api_base, api_key)
+    result = build_digest(loaded, taxonomy, options, writer)
     if result.counts.shown == 0:
         click.echo(f"tagger digest: {_nothing_new(result)}", err=True)
         return
@@ -149,12 +160,20 @@ def digest(
     click.echo(f"tagger digest: {result.summary_line()} for {result.date}.", err=True)
 
 
-def intro_writer(enabled: bool) -> IntroWriter | None:
-    """The writer behind --intro. Offline it is the extractive intro (counted from the sections,
-    no model); a model-written one plugs in here through the gateway."""
-    from tagger.digest import extractive_intro
+def intro_writer(
+    enabled: bool,
+    model: str | None,
+    taxonomy: Taxonomy,
+    api_base: str | None,
+    api_key: str | None,
+) -> IntroWriter | None:
+    """The writer behind --intro: a model through the gateway and cache with --model, else the
+    extractive intro (counted from the sections, no model)."""
+    if not enabled:
+        return None
+    from tagger.digest.model_intro import model_intro_writer
 
-    return extractive_intro if enabled else None
+    return model_intro_writer(model, taxonomy, api_base=api_base, api_key=api_key)
 
 
 def _tag_ids(args: tuple[str, ...], taxonomy: Taxonomy, loaded: LoadedRuns) -> frozenset[str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import SAMPLES
 from fake_batch import FakeBatchServer
+
+from conftest import SAMPLES
 from tagger.cli.main import main
 
 

@@ -1,4 +1,4 @@
-"""`tagger run` as a user runs it: the real CLI, real ingest/dedup, fake server or embedded model."""
+"""`tagger run` as a user runs it: real CLI, ingest and dedup; fake server or embedded model."""
 
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ def test_cache_hit_imports_no_litellm(tmp_path: Path, tagger_home: Path) -> None
             "finally: print('LITELLM' if 'litellm' in sys.modules else 'CLEAN')"
         )
         result = subprocess.run(
-            [sys.executable, "-c", code, "run", str(SAMPLES), "-o", str(tmp_path / "b.jsonl"), *base],
+            [sys.executable, "-c", code, "run", str(SAMPLES), "-o", str(tmp_path / "b.jsonl")]
+            + base,
             capture_output=True,
             text=True,
             env={**__import__("os").environ, "TAGGER_HOME": str(tagger_home)},

@@ -30,7 +30,7 @@ def load_unique(
 
     def on_warning(message: str) -> None:
         warnings.append(message)
-        warn(f"tagger: warning: {message}")
+        warn(message)
 
     result = dedup(iter_papers(inputs, fmt, on_warning), threshold or DEFAULT_THRESHOLD)
     papers = [UniquePaper(g.paper, [m.ref for m in g.duplicates]) for g in result.groups]

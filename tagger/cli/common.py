@@ -44,3 +44,24 @@ def model_options(func: F) -> F:
 
 def echo_err(message: str) -> None:
     click.echo(message, err=True)
+
+
+MAX_PRINTED_WARNINGS = 20
+
+
+class WarningPrinter:
+    """Collects ingest warnings and echoes the first few to stderr, so a bad file can't flood it."""
+
+    def __init__(self, limit: int = MAX_PRINTED_WARNINGS) -> None:
+        self.limit = limit
+        self.messages: list[str] = []
+
+    def __call__(self, message: str) -> None:
+        self.messages.append(message)
+        if len(self.messages) <= self.limit:
+            click.echo(f"tagger: warning: {message}", err=True)
+
+    def finish(self, where: str = "") -> None:
+        hidden = len(self.messages) - self.limit
+        if hidden > 0:
+            click.echo(f"tagger: warning: ... and {hidden} more warnings{where}.", err=True)

@@ -10,12 +10,11 @@ from collections.abc import Iterable, Sequence
 import click
 from pydantic import BaseModel
 
+from tagger.cli.common import WarningPrinter
 from tagger.dedup import DEFAULT_THRESHOLD, DedupCounts, DedupGroup, DedupResult
 from tagger.dedup import dedup as find_duplicates
 from tagger.errors import ConfigError, OutputError
 from tagger.ingest import FORMATS, iter_papers
-
-MAX_PRINTED_WARNINGS = 20
 
 
 class DedupSummary(BaseModel):
@@ -26,24 +25,6 @@ class DedupSummary(BaseModel):
     output: str
     report: str | None
     warnings: int
-
-
-class WarningPrinter:
-    """Collects ingest warnings and echoes the first few to stderr, so a bad file can't flood it."""
-
-    def __init__(self, limit: int = MAX_PRINTED_WARNINGS) -> None:
-        self.limit = limit
-        self.messages: list[str] = []
-
-    def __call__(self, message: str) -> None:
-        self.messages.append(message)
-        if len(self.messages) <= self.limit:
-            click.echo(f"tagger: warning: {message}", err=True)
-
-    def finish(self, where: str = "") -> None:
-        hidden = len(self.messages) - self.limit
-        if hidden > 0:
-            click.echo(f"tagger: warning: ... and {hidden} more warnings{where}.", err=True)
 
 
 @click.command("dedup")

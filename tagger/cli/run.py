@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from tagger.cli.common import echo_err, model_options
+from tagger.cli.common import WarningPrinter, echo_err, model_options
 
 
 @click.command()
@@ -79,6 +79,7 @@ def run(
     Writes one JSON line per unique paper as it finishes, and OUT.run.json beside it.
     """
     from tagger.cache import ResultCache
+    from tagger.output import manifest_path
     from tagger.pipeline import load_unique
     from tagger.progress import progress_for_stderr
     from tagger.runner import BatchSettings, Job, RunSettings, limit_papers
@@ -98,7 +99,9 @@ def run(
         endpoints=endpoints,
     )
     _set_timeout(setup.gateway, timeout)
-    loaded = load_unique(list(inputs), fmt=fmt, threshold=threshold, warn=echo_err)
+    printer = WarningPrinter()
+    loaded = load_unique(list(inputs), fmt=fmt, threshold=threshold, warn=printer)
+    printer.finish(f" (all in {manifest_path(output)})")
     papers = limit_papers(loaded.papers, limit)
     is_local = setup.gateway.api_base is None and setup.gateway.model.startswith("local/")
     settings = RunSettings(

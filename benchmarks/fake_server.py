@@ -30,7 +30,7 @@ def completion_body(tag: str, prompt_tokens: int = 700) -> bytes:
             "id": "chatcmpl-bench",
             "object": "chat.completion",
             "created": int(time.time()),
-            "model": "fake",
+            "model": "gpt-4o-mini",  # priced in litellm's map, as a real reply would be
             "choices": [
                 {
                     "index": 0,

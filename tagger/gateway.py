@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import email.utils
+import functools
 import logging
 import os
 import random
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
 MAX_RETRY_AFTER_S = 120.0
 # Per request: [transport retries, calls instructor made]; calls - 1 are its re-asks.
 _retries_this_request: contextvars.ContextVar[list[int]] = contextvars.ContextVar("retries")
+# The validation context of the request in flight (see `_prepared`).
+_request_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "request_context", default=None
+)
 # Provider error bodies may echo credentials; these shapes are cut from failure messages.
 _CREDENTIAL = re.compile(
     r"(?i)(bearer\s+|api[-_ ]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]{4,}|\bsk-[A-Za-z0-9_-]{8,}"
@@ -204,14 +209,14 @@ class LiteLLMGateway:
         client = self._instructor()
         counter = [0, 0]
         _retries_this_request.set(counter)
+        _request_context.set(request.validation_context())
         started = time.perf_counter()
         try:
             output, raw = await client.chat.completions.create_with_completion(
                 model=self.model,
                 messages=request.messages,
-                response_model=request.response_model,
+                response_model=_prepared(request.response_model),
                 max_retries=self.max_retries,
-                context=request.validation_context(),
                 **self.sampling,
             )
         except Exception as exc:
@@ -256,13 +261,46 @@ def _usage(output: Any, raw: Any) -> Usage:
         completion_tokens=int(getattr(total, "completion_tokens", 0) or 0),
         calls=1,
     )
+    # litellm already priced this response while logging it; pricing it again costs ~1 ms.
+    cost = (getattr(raw, "_hidden_params", None) or {}).get("response_cost")
     try:
-        import litellm
+        if cost is None:
+            import litellm
 
-        usage.cost_usd = float(litellm.completion_cost(completion_response=raw) or 0.0)
+            cost = litellm.completion_cost(completion_response=raw)
+        usage.cost_usd = float(cost or 0.0)
     except Exception:  # unknown/self-hosted models have no price: cost stays 0
         usage.cost_usd = 0.0
     return usage
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared(model: type[BaseModel]) -> type[BaseModel]:
+    """`model` wrapped for instructor once (it would re-wrap it on every call), validating with
+    the context of the request in flight. The context is not passed as instructor's `context=`
+    because that also renders every message as a Jinja template: ~3 ms a call, and it rewrites
+    or rejects abstracts that contain "{{" or "{%"."""
+    from instructor import openai_schema
+
+    schema: type[BaseModel] = openai_schema(model)
+
+    def validate_json(cls: Any, data: Any, *, context: Any = None, **kwargs: Any) -> Any:
+        context = _request_context.get() if context is None else context
+        return super(wrapped, cls).model_validate_json(data, context=context, **kwargs)
+
+    def validate(cls: Any, obj: Any, *, context: Any = None, **kwargs: Any) -> Any:
+        context = _request_context.get() if context is None else context
+        return super(wrapped, cls).model_validate(obj, context=context, **kwargs)
+
+    namespace = {
+        "__module__": schema.__module__,
+        "__qualname__": schema.__qualname__,
+        "__doc__": schema.__doc__,
+        "model_validate_json": classmethod(validate_json),
+        "model_validate": classmethod(validate),
+    }
+    wrapped: type[BaseModel] = type(schema.__name__, (schema,), namespace)
+    return wrapped
 
 
 class RouterGateway(LiteLLMGateway):
@@ -320,7 +358,7 @@ class LocalGateway:
 
     api_base: str | None = None
 
-    def __init__(self, model: str, backend: LocalBackend, *, batch_size: int = 64) -> None:
+    def __init__(self, model: str, backend: LocalBackend, *, batch_size: int = 16) -> None:
         self.model = model
         self.backend = backend
         self.batch_size = batch_size

@@ -48,8 +48,9 @@ class BarProgress:
         self._cached += int(cached)
         self._failed += int(failed)
         task = self._progress.tasks[0]
-        speed = task.finished_speed or task.speed
-        rate = f"{speed:.1f}/s" if speed else ""
+        elapsed = task.elapsed or 0.0
+        # papers/s over the whole run: steadier than a short window when answers come in batches
+        rate = f"{(task.completed + 1) / elapsed:.1f}/s" if elapsed > 0 else ""
         self._progress.update(
             self._task, advance=1, cached=self._cached, failed=self._failed, rate=rate
         )

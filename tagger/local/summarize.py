@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 MAX_CHARS = 160
 Picker = Literal["lead", "claim", "centroid", "claim_centroid"]
 # ROUGE-1 against eval/gold.jsonl's human summaries (222 papers), after rewriting and fitting:
-# lead 0.20, centroid 0.28, claim 0.30, claim_centroid 0.31 (an oracle sentence pick: 0.40).
+# lead 0.20, centroid 0.28, claim 0.31, claim_centroid 0.31 (an oracle sentence pick: 0.40).
 # 'claim' needs no embeddings, so it is the default; backends with sentence vectors pass them.
 DEFAULT_PICKER: Picker = "claim"
 

@@ -124,6 +124,46 @@ def pipeline(
     }
 
 
+def null_model(input_path: Path, concurrency: int, home: Path) -> dict[str, Any]:
+    """Tagger's own cost per paper: the same run with a gateway that answers at once, in
+    process (no HTTP, no litellm). Ingest, dedup, render, validate, cache key + write, output."""
+    os.environ["TAGGER_HOME"] = str(home)
+    from tagger.cache import ResultCache
+    from tagger.gateway import ModelRequest, ModelResult
+    from tagger.pipeline import load_unique
+    from tagger.records import Usage
+    from tagger.runner import Job, RunSettings
+    from tagger.setup import build_setup
+
+    answer = json.dumps({"tags": [TAG], "summary": "Proposes a method and reports gains."})
+
+    class InstantGateway:
+        model, api_base = MODEL, "http://127.0.0.1:1/v1"
+
+        def identity(self) -> dict[str, Any]:
+            return {"model": self.model, "api_base": self.api_base}
+
+        async def complete(self, request: ModelRequest) -> ModelResult:
+            context = request.validation_context()
+            output = request.response_model.model_validate_json(answer, context=context)
+            return ModelResult(output, Usage(prompt_tokens=700, completion_tokens=30, calls=1))
+
+    clock = Clock()
+    setup = build_setup(model="local/minilm")  # only its taxonomy and prompt are used
+    loaded = load_unique([str(input_path)])
+    settings = RunSettings(
+        output=home / "null.jsonl",
+        prompt=setup.prompt,
+        taxonomy=setup.taxonomy,
+        concurrency=concurrency,
+        overwrite=True,
+    )
+    with ResultCache() as cache:
+        job = Job(settings, InstantGateway(), cache)
+        manifest = asyncio.run(job.run(loaded.papers, loaded.input_count))
+    return {"papers": manifest.counts.tagged, **clock.read(), "cached": 0, "failed": 0}
+
+
 def run_child(
     kind: str, input_path: Path, base_url: str, concurrency: int, home: Path
 ) -> dict[str, Any]:
@@ -147,14 +187,15 @@ def measure(n: int = 2000, concurrency: int = 16, rounds: int = 2) -> dict[str, 
     from benchmarks.fake_server import ServerProcess
     from benchmarks.synth import unique_papers, write_jsonl
 
-    runs: dict[str, list[dict[str, Any]]] = {"bare": [], "pipeline": [], "cached": []}
+    runs: dict[str, list[dict[str, Any]]] = {"bare": [], "pipeline": [], "cached": [], "null": []}
     with tempfile.TemporaryDirectory(prefix="tagger-bench-") as tmp:
         data = write_jsonl(Path(tmp) / "papers.jsonl", unique_papers(n))
         with ServerProcess(tag=TAG) as base_url:
             for r in range(rounds):
                 home = Path(tmp) / f"home{r}"
                 for kind in runs:
-                    runs[kind].append(run_child(kind, data, base_url, concurrency, home))
+                    where = home.with_name(f"null{r}") if kind == "null" else home
+                    runs[kind].append(run_child(kind, data, base_url, concurrency, where))
     return summarize(runs, n, concurrency)
 
 
@@ -173,6 +214,8 @@ def summarize(runs: dict[str, list[dict[str, Any]]], n: int, concurrency: int) -
         "ratio_cpu": round(cpu["bare"] / cpu["pipeline"], 3),
         "overhead_cpu_ms_per_paper": round(1000 * (cpu["pipeline"] - cpu["bare"]) / n, 3),
         "overhead_wall_ms_per_paper": round(1000 * (wall["pipeline"] - wall["bare"]) / n, 3),
+        "tagger_own_cpu_ms_per_paper": round(1000 * cpu["null"] / n, 3),
+        "tagger_own_papers_per_s": round(n / wall["null"], 1),
         "cached_papers_per_s": round(n / wall["cached"], 1),
         "cached_cpu_ms_per_paper": round(1000 * cpu["cached"] / n, 3),
         "cached_process_wall_s": round(min(r["process_wall_s"] for r in runs["cached"]), 3),
@@ -192,6 +235,8 @@ def _child(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT))
     if args.child == "bare":
         result = bare(args.input, args.base_url, args.concurrency)
+    elif args.child == "null":
+        result = null_model(args.input, args.concurrency, args.home)
     else:
         cached = args.child == "cached"
         result = pipeline(args.input, args.base_url, args.concurrency, args.home, cached=cached)
@@ -200,7 +245,7 @@ def _child(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--child", choices=("bare", "pipeline", "cached"))
+    parser.add_argument("--child", choices=("bare", "pipeline", "cached", "null"))
     parser.add_argument("--input", type=Path)
     parser.add_argument("--base-url")
     parser.add_argument("--concurrency", type=int, default=16)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import copy
 import email.utils
 import functools
 import logging
@@ -292,12 +293,21 @@ def _prepared(model: type[BaseModel]) -> type[BaseModel]:
         context = _request_context.get() if context is None else context
         return super(wrapped, cls).model_validate(obj, context=context, **kwargs)
 
+    default_schema = schema.model_json_schema()
+
+    def json_schema(cls: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The default schema is built once (~0.4 ms a call); a copy, as callers may edit it."""
+        if args or kwargs:
+            return super(wrapped, cls).model_json_schema(*args, **kwargs)
+        return copy.deepcopy(default_schema)
+
     namespace = {
         "__module__": schema.__module__,
         "__qualname__": schema.__qualname__,
         "__doc__": schema.__doc__,
         "model_validate_json": classmethod(validate_json),
         "model_validate": classmethod(validate),
+        "model_json_schema": classmethod(json_schema),
     }
     wrapped: type[BaseModel] = type(schema.__name__, (schema,), namespace)
     return wrapped

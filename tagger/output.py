@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,10 +24,11 @@ class JsonlWriter:
     that fails half-way (disk full, file size limit) is cut back to the last whole line.
     """
 
-    def __init__(self, path: Path, *, append: bool, fsync_every: int = 50) -> None:
+    def __init__(self, path: Path, *, append: bool, sync_every_s: float = 1.0) -> None:
         self.path = path
-        self.fsync_every = fsync_every
-        self._since_sync = 0
+        # fsync by time, not by line count: a fast cached rerun would otherwise sync 40x a second.
+        self.sync_every_s = sync_every_s
+        self._synced_at = time.monotonic()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file: BinaryIO = path.open("ab" if append else "wb", buffering=0)
@@ -40,10 +42,9 @@ class JsonlWriter:
         line = (record.model_dump_json(exclude_none=False) + "\n").encode("utf-8")
         try:
             self._write_all(line)
-            self._since_sync += 1
-            if self._since_sync >= self.fsync_every:
+            if time.monotonic() - self._synced_at >= self.sync_every_s:
                 _sync(self._file)
-                self._since_sync = 0
+                self._synced_at = time.monotonic()
         except OSError as exc:
             self._cut_back()
             raise OutputError(

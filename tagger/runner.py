@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tagger import __version__
-from tagger.cache import CachedAnswer, KeyParts, ResultCache, make_key
+from tagger.cache import CachedAnswer, KeyMaker, KeyParts, ResultCache
 from tagger.errors import CacheError, ConfigError, ModelError, OutputError
 from tagger.gateway import Gateway, ModelCallError, ModelRequest
 from tagger.normalize import normalize_text
@@ -108,15 +109,20 @@ class Job:
         )
 
     def cache_key(self, paper: Paper) -> str:
+        return self._keys.key(normalize_text(paper.title), normalize_text(paper.abstract))
+
+    @functools.cached_property
+    def _keys(self) -> KeyMaker:
+        """Everything in the key but the paper, serialized once per run."""
         identity = self.gateway.identity()
         sampling = {k: v for k, v in identity.items() if k not in ("model", "api_base")}
         sampling.update(self.s.prompt.sampling.model_dump())
         if self.s.pack > 1:  # a packed answer may differ from a single one
             sampling["pack"] = self.s.pack
-        return make_key(
+        return KeyMaker(
             KeyParts(
-                title=normalize_text(paper.title),
-                abstract=normalize_text(paper.abstract),
+                title="",
+                abstract="",
                 prompt=self.s.prompt.ref,
                 prompt_hash=self.s.prompt.content_hash,
                 schema_hash=self.schema_hash,

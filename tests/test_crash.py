@@ -19,10 +19,16 @@ from typing import Any
 
 import pytest
 
+from conftest import FakeGateway
 from fake_openai import FakeOpenAI, first_tag_answer
+from tagger.cache import CachedAnswer, ResultCache
 from tagger.cli.main import main
+from tagger.errors import CacheError, OutputError
 from tagger.output import JsonlWriter
-from tagger.records import TaggedPaper
+from tagger.prompts import load_prompt
+from tagger.records import Paper, TaggedPaper
+from tagger.runner import Job, RunSettings, UniquePaper
+from tagger.taxonomy import Taxonomy
 
 CLI = [sys.executable, "-c", "from tagger.cli.main import main; main()"]
 
@@ -201,7 +207,12 @@ def test_two_runs_share_one_cache_at_the_same_time(
     tmp_path: Path, tagger_home: Path, tagger: Callable[..., Result]
 ) -> None:
     first = write_papers(tmp_path / "first.jsonl", 150)
-    second = write_papers(tmp_path / "second.jsonl", 150, start=75)  # 75 papers in common
+    second = tmp_path / "second.jsonl"  # its own 75 papers first, then 75 in common
+    own, common = (
+        write_papers(tmp_path / "own.jsonl", 75, start=150),
+        write_papers(tmp_path / "common.jsonl", 75, start=75),
+    )
+    second.write_text(own.read_text() + common.read_text())
     both = write_papers(tmp_path / "both.jsonl", 225)
     titles = [{json.loads(x)["title"] for x in f.read_text().splitlines()} for f in (first, second)]
     gate = BothProcessesGate(titles[0] - titles[1], titles[1] - titles[0])
@@ -258,6 +269,17 @@ def test_cache_path_that_is_a_file_is_a_clear_error(
     assert_one_line_error(result, str(tagger_home / "cache"), "cannot open the cache")
 
 
+def test_unopenable_cache_db_is_a_clear_error(
+    tmp_path: Path, tagger_home: Path, tagger: Callable[..., Result]
+) -> None:
+    (tagger_home / "cache" / "cache.db").mkdir(parents=True)  # cannot be opened as a file
+    source = write_papers(tmp_path / "papers.jsonl", 3)
+    with FakeOpenAI() as server:
+        result = tagger("run", str(source), "-o", str(tmp_path / "o.jsonl"), *model_args(server))
+        assert not server.requests
+    assert_one_line_error(result, str(tagger_home / "cache"), "cannot open the cache")
+
+
 def test_damaged_cache_entries_are_misses_never_wrong_answers(
     tmp_path: Path, tagger_home: Path, tagger: Callable[..., Result]
 ) -> None:
@@ -295,6 +317,32 @@ def test_cache_file_damaged_mid_file_never_gives_a_wrong_answer(
         return
     for row in read_rows(tmp_path / "b.jsonl"):  # ...and so is an answer, if it is the right one
         assert (row["tags"], row["summary"]) == expected_answer(row["title"])
+
+
+class CacheOnAFullDisk(ResultCache):
+    """Reads work; every write fails the way SQLite fails on a full disk."""
+
+    def put(self, key: str, answer: CachedAnswer) -> None:
+        raise CacheError("cache write failed (database or disk is full).", path=str(self.directory))
+
+
+async def test_cache_write_failure_keeps_the_answers(
+    tmp_path: Path, fake_gateway: FakeGateway, tiny_taxonomy: Taxonomy
+) -> None:
+    out = tmp_path / "out.jsonl"
+    warnings: list[str] = []
+    fake_gateway.default = {"tags": ["llm"], "summary": "Trains a model."}
+    items = [
+        UniquePaper(Paper(id=f"p{n}", title=f"Paper {n}", abstract="Text.", source=f"f:{n}"))
+        for n in range(5)
+    ]
+    settings = RunSettings(output=out, prompt=load_prompt(), taxonomy=tiny_taxonomy)
+    with CacheOnAFullDisk(tmp_path / "cache") as cache:
+        job = Job(settings, fake_gateway, cache, warn=warnings.append)
+        manifest = await job.run(items, 5)
+    assert manifest.counts.tagged == 5 and len(read_rows(out)) == 5  # paid answers are kept
+    assert len(warnings) == 1 and "disk is full" in warnings[0] and "not cached" in warnings[0]
+    assert manifest.warnings and "not cached" in manifest.warnings[0]
 
 
 # --- the output's disk -------------------------------------------------------------------
@@ -350,8 +398,6 @@ def record(n: int) -> TaggedPaper:
 def test_failed_write_keeps_earlier_lines_whole(
     tmp_path: Path, file_size_limit: Callable[[int], None]
 ) -> None:
-    from tagger.errors import OutputError
-
     out = tmp_path / "out.jsonl"
     writer = JsonlWriter(out, append=False)
     for n in range(3):

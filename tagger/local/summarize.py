@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from tagger.local.embedder import Embedder
 
 MAX_CHARS = 160
+MIN_CHARS = 30
 Picker = Literal["lead", "claim", "centroid", "claim_centroid"]
 # ROUGE-1 against eval/gold.jsonl's human summaries (222 papers), after rewriting and fitting:
 # lead 0.20, centroid 0.28, claim 0.31, claim_centroid 0.31 (an oracle sentence pick: 0.40).
@@ -157,12 +158,12 @@ def summarize(
 ) -> str:
     """One sentence, at most 160 chars, no newline, never the title itself."""
     sentences = split_sentences(abstract)
-    if sentences:
-        first = pick_index(sentences, picker, vectors)
-        for index in [first, *range(len(sentences))]:
-            blurb = one_line(sentences[index], title)
-            if blurb:
-                return blurb
+    order = [pick_index(sentences, picker, vectors), *range(len(sentences))] if sentences else []
+    blurbs = [b for b in (one_line(sentences[i], title) for i in order) if b]
+    # A fragment ("Code: github.com/x.") is a poor blurb; take it only when nothing else is left.
+    preferred = [b for b in blurbs if len(b) >= MIN_CHARS] + blurbs
+    if preferred:
+        return preferred[0]
     return fit(f"A paper titled: {normalize_space(title) or 'untitled'}")
 
 

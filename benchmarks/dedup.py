@@ -29,7 +29,8 @@ def run_dedup(input_path: Path, out_dir: Path) -> tuple[dict[str, Any], float, f
     args = [tagger_exe(), "dedup", str(input_path), "-o", str(out_dir / "unique.jsonl")]
     args += ["--report", str(report)]
     started = time.perf_counter()
-    pid = os.posix_spawn(args[0], args, os.environ)
+    quiet = [(os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]  # its one-line summary
+    pid = os.posix_spawn(args[0], args, os.environ, file_actions=quiet)
     _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:

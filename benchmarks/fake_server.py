@@ -4,7 +4,8 @@ It answers every request with the same valid tag/summary after ``--latency`` sec
 client's cost is all that is measured. A separate process keeps it off the client's GIL.
 
   python benchmarks/fake_server.py --tag large-language-models [--latency 0.2]
-prints `PORT <n>` on stdout once listening, and serves until killed.
+prints `PORT <n>` on stdout once listening, and serves until killed. `--record FILE` appends
+each request body to FILE (one JSON object a line).
 """
 
 from __future__ import annotations
@@ -47,11 +48,15 @@ def completion_body(tag: str, prompt_tokens: int = 700) -> bytes:
     ).encode()
 
 
-def make_app(tag: str, latency_s: float) -> web.Application:
+def make_app(tag: str, latency_s: float, record: Path | None = None) -> web.Application:
     body = completion_body(tag)
+    log = record.open("ab") if record else None
 
     async def chat(request: web.Request) -> web.Response:
-        await request.read()
+        raw = await request.read()
+        if log is not None:  # the request as sent, for counting prompt tokens
+            log.write(raw.replace(b"\n", b" ") + b"\n")
+            log.flush()
         if latency_s:
             await asyncio.sleep(latency_s)
         return web.Response(body=body, content_type="application/json")
@@ -62,8 +67,8 @@ def make_app(tag: str, latency_s: float) -> web.Application:
     return app
 
 
-async def serve(tag: str, latency_s: float) -> None:
-    runner = web.AppRunner(make_app(tag, latency_s), access_log=None)
+async def serve(tag: str, latency_s: float, record: Path | None) -> None:
+    runner = web.AppRunner(make_app(tag, latency_s, record), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
     await site.start()
@@ -75,8 +80,10 @@ async def serve(tag: str, latency_s: float) -> None:
 class ServerProcess:
     """`with ServerProcess(tag, latency) as base_url:` starts the server in a child process."""
 
-    def __init__(self, tag: str, latency_s: float = 0.0) -> None:
+    def __init__(self, tag: str, latency_s: float = 0.0, record: Path | None = None) -> None:
         self.args = [sys.executable, str(Path(__file__)), "--tag", tag, "--latency", str(latency_s)]
+        if record is not None:
+            self.args += ["--record", str(record)]
         self.proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> str:
@@ -98,9 +105,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tag", required=True, help="tag id every answer carries")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--record", type=Path, help="append each request body here (JSON lines)")
     args = parser.parse_args()
     try:
-        asyncio.run(serve(args.tag, args.latency))
+        asyncio.run(serve(args.tag, args.latency, args.record))
     except KeyboardInterrupt:
         pass
 

@@ -67,7 +67,7 @@ def bare(input_path: Path, base_url: str, concurrency: int) -> dict[str, Any]:
     model = response_model(taxonomy, 3)
     queue = [render(prompt, p, taxonomy, 3) for p in iter_papers([str(input_path)])]
     n = len(queue)
-    client = instructor.from_litellm(litellm.acompletion, mode=instructor.Mode.JSON)
+    client: Any = instructor.from_litellm(litellm.acompletion, mode=instructor.Mode.JSON)
 
     async def worker() -> None:
         while queue:
@@ -138,7 +138,8 @@ def null_model(input_path: Path, concurrency: int, home: Path) -> dict[str, Any]
     answer = json.dumps({"tags": [TAG], "summary": "Proposes a method and reports gains."})
 
     class InstantGateway:
-        model, api_base = MODEL, "http://127.0.0.1:1/v1"
+        model: str = MODEL
+        api_base: str | None = "http://127.0.0.1:1/v1"
 
         def identity(self) -> dict[str, Any]:
             return {"model": self.model, "api_base": self.api_base}

@@ -15,7 +15,6 @@ import zlib
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -225,12 +224,12 @@ class _Sketches:
         self.a, self.b = permutations(NUM_PERM, _SEED)
         self.bands, self.rows = lsh_bands(threshold, NUM_PERM)
         self.indices: list[int] = []
-        self._pending: list[str] = []
+        self._pending: list[U32] = []
         self._done: list[U32] = []
 
     def add(self, index: int, text: str) -> None:
         self.indices.append(index)
-        self._pending.append(text)
+        self._pending.append(shingle_hashes(text))
         if len(self._pending) >= _BATCH:
             self._flush()
 
@@ -242,8 +241,7 @@ class _Sketches:
 
     def _flush(self) -> None:
         if self._pending:
-            values, counts = shingle_hashes_batch(self._pending)
-            self._done.append(minhash_concat(values, counts, self.a, self.b))
+            self._done.append(minhash_batch(self._pending, self.a, self.b))
             self._pending = []
 
 
@@ -257,29 +255,6 @@ def shingle_hashes(text: str) -> U32:
     for offset in range(width):  # polynomial rolling combination; uint64 wraps on purpose
         combined = combined * np.uint64(0x100000001B3) + hashes[offset : offset + n]
     return (combined ^ (combined >> np.uint64(32))).astype(np.uint32)
-
-
-def shingle_hashes_batch(texts: list[str]) -> tuple[U32, list[int]]:
-    """``shingle_hashes`` of every text, concatenated, and how many each has: one numpy pass
-    over the batch instead of a dozen small array operations per text."""
-    words = [t.encode("utf-8").split() for t in texts]
-    counts = [len(w) for w in words]
-    if min(counts) < SHINGLE_WORDS:  # rare: a text shorter than one shingle
-        parts = [shingle_hashes(t) for t in texts]
-        return np.concatenate(parts), [len(p) for p in parts]
-    total = sum(counts)
-    hashes = np.fromiter(map(zlib.crc32, chain.from_iterable(words)), np.uint64, count=total)
-    n = total - SHINGLE_WORDS + 1
-    combined = np.zeros(n, dtype=np.uint64)
-    for offset in range(SHINGLE_WORDS):  # as in shingle_hashes, across the whole batch
-        combined = combined * np.uint64(0x100000001B3) + hashes[offset : offset + n]
-    # Keep the shingles that start and end inside one text.
-    sizes = np.asarray(counts)
-    starts = np.repeat(np.cumsum(sizes) - sizes, sizes)[:n]
-    last_start = np.repeat(sizes - SHINGLE_WORDS, sizes)[:n]
-    inside = np.arange(n) - starts <= last_start
-    values = (combined ^ (combined >> np.uint64(32))).astype(np.uint32)[inside]
-    return values, [c - SHINGLE_WORDS + 1 for c in counts]
 
 
 def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:
@@ -296,13 +271,8 @@ def permutations(num_perm: int, seed: int) -> tuple[U32, U32]:
 
 def minhash_batch(shingles: list[U32], a: U32, b: U32) -> U32:
     """Signatures (len(shingles), len(a)): per document, min of a*fmix32(h)+b mod 2^32."""
-    return minhash_concat(np.concatenate(shingles), [len(s) for s in shingles], a, b)
-
-
-def minhash_concat(shingles: U32, counts: list[int], a: U32, b: U32) -> U32:
-    """``minhash_batch`` of documents given as one array and each one's shingle count."""
-    offsets = np.cumsum([0] + counts[:-1])
-    values = _fmix32(shingles)
+    offsets = np.cumsum([0] + [len(s) for s in shingles[:-1]])
+    values = _fmix32(np.concatenate(shingles))
     # Permutations as rows: the min runs along contiguous memory (~10x faster than columns).
     permuted = a[:, None] * values[None, :]
     permuted += b[:, None]

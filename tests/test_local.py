@@ -171,6 +171,7 @@ def test_the_contribution_sentence_becomes_a_blurb() -> None:
     )
     assert rewrite_claim("This paper studies X.") == "Studies X."
     assert rewrite_claim("To this end, we further analyze Y.") == "Analyzes Y."
+    assert rewrite_claim("We propose our method, Z.") == "Proposes the method, Z."
 
 
 def test_long_sentences_are_cut_at_a_clause_and_closed_with_a_period() -> None:

@@ -69,10 +69,6 @@ class Embedder:
                 out[chunk] = self._run([ids[i] for i in chunk])
             return out
 
-    def count_tokens(self, text: str) -> int:
-        """Tokens the model reads for `text` (after truncation), [CLS]/[SEP] included."""
-        return len(self._tokenizer.encode(text).ids)
-
     def _run(self, batch: list[list[int]]) -> NDArray[np.float32]:
         width = max(len(row) for row in batch)
         input_ids = np.zeros((len(batch), width), dtype=np.int64)

@@ -55,7 +55,7 @@ _CLAUSE_WORD = re.compile(
 _DANGLING = frozenset(
     "a an and as at by for from in into of on or our the their its that this to via which while"
     " with without we is are be such including compared like both either between than over per"
-    " not each more less".split()
+    " not each more less corresponding".split()
 )
 _PREAMBLE_MAX = 90  # chars of lead-in ("To address this, ") dropped before "we <verb>"
 
@@ -96,9 +96,12 @@ def rewrite_claim(sentence: str) -> str:
     if not match or (match.start() > _PREAMBLE_MAX and len(sentence) <= MAX_CHARS):
         return sentence
     verb = match.group("verb")
-    subject_is_we = match.group(0).lower().startswith("we")
-    head = third_person(verb) if subject_is_we else verb[:1].upper() + verb[1:]
-    return head + sentence[match.end("verb") :]
+    rest = sentence[match.end("verb") :]
+    if not match.group(0).lower().startswith("we"):
+        return verb[:1].upper() + verb[1:] + rest
+    # Without "we", "our method" reads oddly: "Proposes our X" -> "Proposes the X".
+    rest = re.sub(r"\bour own\b", "its own", rest)
+    return third_person(verb) + re.sub(r"\bour\b", "the", rest)
 
 
 def fit(sentence: str, limit: int = MAX_CHARS) -> str:

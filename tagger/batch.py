@@ -125,7 +125,9 @@ def _parse_result(item: dict[str, Any], is_error: bool) -> dict[str, Any]:
     response = item.get("response") or {}
     if is_error or item.get("error") or response.get("status_code", 200) >= 400:
         detail = item.get("error") or response.get("body") or "unknown error"
-        return {"error": f"batch request failed: {json.dumps(detail)[:200]}"}
+        from tagger.gateway import redact  # provider error bodies may echo credentials
+
+        return {"error": f"batch request failed: {redact(json.dumps(detail))[:200]}"}
     body = response.get("body") or {}
     try:
         content = body["choices"][0]["message"]["content"]
@@ -135,7 +137,9 @@ def _parse_result(item: dict[str, Any], is_error: bool) -> dict[str, Any]:
 
 
 def batch_failed(batch: Any) -> ModelError:
-    errors = getattr(batch, "errors", None)
+    from tagger.gateway import redact
+
+    errors = redact(str(getattr(batch, "errors", None)))
     return ModelError(f"batch {batch.id} ended as '{batch.status}' ({errors}).")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tagger.atomic import write_atomic
 from tagger.errors import ModelError
 
 TERMINAL = {"completed", "failed", "expired", "cancelled"}
@@ -44,10 +45,7 @@ def load_state(out: Path) -> BatchState | None:
 
 
 def save_state(out: Path, state: BatchState) -> None:
-    path = state_path(out)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(state.model_dump_json(indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(state_path(out), state.model_dump_json(indent=2))
 
 
 def json_mode_messages(

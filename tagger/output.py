@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+from tagger.atomic import write_atomic
 from tagger.errors import OutputError
 from tagger.records import RunManifest, TaggedPaper
 
@@ -140,12 +141,5 @@ def truncate_to(path: Path, length: int) -> None:
 def write_manifest(manifest: RunManifest, out: Path) -> Path:
     """Atomic write (temp file + rename) so a reader never sees half a manifest."""
     target = manifest_path(out)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write the run manifest ({exc.strerror}).", path=str(target)
-        ) from None
+    write_atomic(target, manifest.model_dump_json(indent=2) + "\n")
     return target

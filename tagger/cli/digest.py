@@ -208,8 +208,8 @@ def _deliver(
     result: Digest, fmt: Format, output: Path | None, smtp_server: str | None, opts: RenderOptions
 ) -> None:
     """Write (file or stdout), then send: the state is only touched once both succeeded."""
+    from tagger.atomic import write_atomic
     from tagger.digest import render
-    from tagger.digest.atomic import write_atomic
 
     text = render(result, fmt, opts)
     if output is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from tagger.digest.atomic import write_atomic
+from tagger.atomic import write_atomic
 from tagger.digest.models import Digest
 from tagger.errors import InputError
 

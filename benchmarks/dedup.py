@@ -1,9 +1,10 @@
 """`tagger dedup` at scale: time, peak memory, and precision/recall of planted duplicates.
 
-Each size runs `tagger dedup` in its own subprocess (peak RSS read from that process alone, via
-wait4's rusage). Ground truth: every planted copy (10% exact up to case/spacing/punctuation,
-10% re-worded: one title word and 1-3 abstract words changed) and its original form one cluster.
-Precision and recall are over record pairs: predicted = same output group, true = same cluster.
+Each size runs `tagger dedup` in its own subprocess (peak RSS of that process alone: proc.py).
+Ground truth: every planted copy (10% exact up to case/spacing/punctuation, 10% revised: a word
+added to the title and 1-2 abstract words replaced, Jaccard 0.85-0.97) and its original form one
+cluster. Precision and recall are over record pairs: predicted = same output group, true = same
+cluster.
 
   python benchmarks/dedup.py [--sizes 10000,100000]
 """
@@ -12,32 +13,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.proc import Measured, environ, run_measured  # noqa: E402
 
 
-def run_dedup(input_path: Path, out_dir: Path) -> tuple[dict[str, Any], float, float, int]:
-    """(report, wall seconds, CPU seconds, peak RSS bytes) of `tagger dedup` on one file."""
+def run_dedup(input_path: Path, out_dir: Path) -> tuple[dict[str, Any], Measured]:
+    """The report and the measurements of `tagger dedup` on one file."""
     report = out_dir / "report.json"
     args = [tagger_exe(), "dedup", str(input_path), "-o", str(out_dir / "unique.jsonl")]
     args += ["--report", str(report)]
-    started = time.perf_counter()
-    quiet = [(os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]  # its one-line summary
-    pid = os.posix_spawn(args[0], args, os.environ, file_actions=quiet)
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
+    run = run_measured(args, environ(), out_dir)
+    if run.code != 0:
         raise RuntimeError(f"tagger dedup failed on {input_path}")
     data: dict[str, Any] = json.loads(report.read_text())
-    cpu = usage.ru_utime + usage.ru_stime
-    return data, wall, cpu, usage.ru_maxrss * 1024  # Linux reports KiB
+    return data, run
 
 
 def tagger_exe() -> str:
@@ -71,14 +68,14 @@ def measure(sizes: tuple[int, ...] = (10_000, 100_000)) -> dict[str, Any]:
         planted = with_duplicates(n)
         with tempfile.TemporaryDirectory(prefix="tagger-dedup-") as tmp:
             data = write_jsonl(Path(tmp) / "papers.jsonl", planted.records)
-            report, wall, cpu, rss = run_dedup(data, Path(tmp))
+            report, run = run_dedup(data, Path(tmp))
         truth, found = planted.true_pairs(), predicted_pairs(report)
         hit = len(truth & found)
         results[str(n)] = {
             "records": n,
-            "seconds": round(wall, 2),
-            "cpu_s": round(cpu, 2),
-            "peak_rss_mib": round(rss / 2**20, 1),
+            "seconds": round(run.wall_s, 2),
+            "cpu_s": round(run.cpu_s, 2),
+            "peak_rss_mib": round(run.peak_rss_bytes / 2**20, 1),
             "true_pairs": len(truth),
             "found_pairs": len(found),
             "precision": round(hit / len(found), 4) if found else 1.0,

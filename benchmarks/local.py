@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,34 +21,27 @@ SAMPLES = ROOT / "samples"
 
 def run_local(threads: int, tmp: Path, limit: int | None) -> dict[str, Any]:
     from benchmarks.dedup import tagger_exe
+    from benchmarks.proc import environ, run_measured
 
     out = tmp / f"local{threads}.jsonl"
     args = [tagger_exe(), "run", str(SAMPLES), "-o", str(out), "--no-cache", "--overwrite"]
     args += ["--threads", str(threads), "--no-progress", "--json"]
     args += ["--limit", str(limit)] if limit else []
-    env = {**os.environ, "TAGGER_HOME": str(tmp / "home")}
-    read, write = os.pipe()
-    started = time.perf_counter()
-    quiet = (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)  # the one-line run summary
-    pid = os.posix_spawn(args[0], args, env, file_actions=[(os.POSIX_SPAWN_DUP2, write, 1), quiet])
-    os.close(write)
-    with os.fdopen(read) as stdout:
-        manifest = json.loads(stdout.read())
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
+    run = run_measured(args, environ(TAGGER_HOME=str(tmp / "home")), tmp)
+    if run.code != 0:
         raise RuntimeError(f"tagger run --threads {threads} failed")
+    manifest = json.loads(run.stdout)
     papers = manifest["counts"]["tagged"]
     return {
         "threads": threads,
         "papers": papers,
         "failed": manifest["counts"]["failed"],
         "run_s": manifest["wall_time_s"],
-        "process_s": round(wall, 2),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "process_s": round(run.wall_s, 2),
+        "cpu_s": round(run.cpu_s, 2),
         "papers_per_min": round(60 * papers / manifest["wall_time_s"], 1),
-        "papers_per_min_with_load": round(60 * papers / wall, 1),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "papers_per_min_with_load": round(60 * papers / run.wall_s, 1),
+        "peak_rss_mib": round(run.peak_rss_bytes / 2**20, 1),
     }
 
 

@@ -228,6 +228,7 @@ def summarize(runs: dict[str, list[dict[str, Any]]], n: int, concurrency: int) -
         "tagger_own_papers_per_s": round(n / wall["null"], 1),
         "cached_papers_per_s": round(n / wall["cached"], 1),
         "cached_cpu_ms_per_paper": round(1000 * cpu["cached"] / n, 3),
+        "cached_papers_per_cpu_s": round(n / cpu["cached"], 1),  # the rate on an idle core
         "cached_process_wall_s": round(min(r["process_wall_s"] for r in runs["cached"]), 3),
         "cached_imported_litellm": any(r["imported_litellm"] for r in runs["cached"]),
         "cached_hits": min(r["cached"] for r in runs["cached"]),

@@ -3,9 +3,9 @@
   python benchmarks/run_all.py [--quick] [--only overhead,dedup,...] [--out FILE]
 
 --quick shrinks every size (a smoke test of the harness, not numbers to report; written to the
-temp dir). Full results go to benchmarks/results.json unless --out says otherwise. The JSON
-describes the machine (CPU, cores, load average before and after): on a shared machine compare
-ratios within one run.
+temp dir). Full results go to benchmarks/results.json unless --out says otherwise; --only
+updates just its sections there. The JSON describes the machine (CPU, cores, load average before
+and after): on a shared machine compare ratios within one run.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import concurrency, dedup, local, overhead, startup, tokens  # noqa: E402
+from benchmarks import calls, concurrency, dedup, local, overhead, startup, tokens  # noqa: E402
 
 FULL: dict[str, Callable[[], dict[str, Any]]] = {
     "startup": lambda: startup.measure(repeats=7),
+    "calls": lambda: calls.measure(calls=300, rounds=3),
     "overhead": lambda: overhead.measure(n=2000, concurrency=16, rounds=2),
     "concurrency": lambda: concurrency.measure(n=1000, latency_s=0.2, concurrency=32),
     "dedup": lambda: dedup.measure(sizes=(10_000, 100_000)),
@@ -39,6 +40,7 @@ FULL: dict[str, Callable[[], dict[str, Any]]] = {
 }
 QUICK: dict[str, Callable[[], dict[str, Any]]] = {
     "startup": lambda: startup.measure(repeats=3),
+    "calls": lambda: calls.measure(calls=50, rounds=1),
     "overhead": lambda: overhead.measure(n=200, concurrency=16, rounds=1),
     "concurrency": lambda: concurrency.measure(n=100, latency_s=0.2, concurrency=32),
     "dedup": lambda: dedup.measure(sizes=(2_000,)),
@@ -85,6 +87,7 @@ def run(names: list[str], suite: dict[str, Callable[[], dict[str, Any]]]) -> dic
         print(f"[{name}] running ...", file=sys.stderr, flush=True)
         results[name] = suite[name]()
         results[name]["bench_seconds"] = round(time.perf_counter() - started, 1)
+        results[name]["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["load_after"] = os.getloadavg()
     return results
 
@@ -96,6 +99,14 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     def add(name: str, value: str, target: str, ok: bool | None) -> None:
         out.append((name, value, target, "-" if ok is None else ("PASS" if ok else "MISS")))
 
+    if "calls" in r:
+        ms = r["calls"]["cpu_ms_per_call"]
+        add(
+            "CPU per call: litellm / tagger gateway / bare instructor",
+            f"{ms['litellm']} / {ms['tagger_gateway']} / {ms['bare_instructor']} ms",
+            "gateway <= bare",
+            ms["tagger_gateway"] <= ms["bare_instructor"],
+        )
     if "overhead" in r:
         o = r["overhead"]
         add(
@@ -120,7 +131,8 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         )
         add(
             f"cached rerun, {o['papers']} papers (ingest+dedup included)",
-            f"{o['cached_papers_per_s']} papers/s; imports litellm: {o['cached_imported_litellm']}",
+            f"{o['cached_papers_per_s']} papers/s ({o['cached_papers_per_cpu_s']} per CPU-s); "
+            f"imports litellm: {o['cached_imported_litellm']}",
             ">= 2000/s, no litellm",
             o["cached_papers_per_s"] >= 2000 and not o["cached_imported_litellm"],
         )
@@ -128,13 +140,14 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         c = r["concurrency"]
         add(
             f"{c['papers']} papers, {c['latency_s']} s latency, c={c['concurrency']}",
-            f"{c['seconds']} s = {c['x_ideal']:.2f}x ideal (bare loop {c['bare_x_ideal']:.2f}x)",
+            f"{c['seconds']} s = {c['x_ideal']:.2f}x ideal (bare loop {c['bare_x_ideal']:.2f}x); "
+            f"{c['cpu_s']} s CPU",
             f"<= 1.25x ({c['ideal_s']} s)",
             c["x_ideal"] <= 1.25,
         )
     if "dedup" in r:
         for size, d in r["dedup"].items():
-            if size == "bench_seconds":
+            if not isinstance(d, dict):  # bench_seconds, finished_at
                 continue
             add(
                 f"dedup {int(size):,} records",
@@ -154,7 +167,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         )
     if "local" in r:
         for n, lr in r["local"].items():
-            if n == "bench_seconds":
+            if not isinstance(lr, dict):
                 continue
             add(
                 f"local/minilm, {lr['papers']} samples, --threads {n}",
@@ -198,7 +211,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes: a harness smoke test")
     parser.add_argument("--only", default=None, help="comma-separated: " + ",".join(FULL))
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--show", action="store_true", help="print the table of saved results")
     args = parser.parse_args()
+    if args.show:
+        print(table(json.loads((args.out or RESULTS).read_text(encoding="utf-8"))))
+        return
     suite = QUICK if args.quick else FULL
     names = args.only.split(",") if args.only else list(suite)
     unknown = [n for n in names if n not in suite]
@@ -209,6 +226,8 @@ def main() -> None:
     out = args.out or default
     results = run(names, suite)
     results["quick"] = args.quick
+    if args.only and out.exists():  # a partial rerun updates its sections, keeps the rest
+        results = {**json.loads(out.read_text(encoding="utf-8")), **results}
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(results))
     print(f"\nresults: {out}")

@@ -45,8 +45,9 @@ def rendered_tokens(model: str) -> tuple[list[int], int]:
     return counts, _count(model, system)
 
 
-def sent_tokens(model: str, tmp: Path) -> list[int]:
-    """Prompt tokens of each request `tagger run samples` sends (recorded by the fake server)."""
+def sent_tokens(model: str, tmp: Path) -> tuple[list[int], float]:
+    """Prompt tokens of each request `tagger run samples` sends (recorded by the fake server),
+    and the mean request body size in bytes."""
     from benchmarks.fake_server import ServerProcess
     from benchmarks.overhead import MODEL, TAG
     from tagger.cli.main import main
@@ -56,8 +57,10 @@ def sent_tokens(model: str, tmp: Path) -> list[int]:
     with ServerProcess(tag=TAG, record=record) as base_url:
         argv = ["run", str(SAMPLES), "-o", str(tmp / "out.jsonl"), "--no-cache", "--no-progress"]
         main([*argv, "--model", MODEL, "--api-base", base_url, "--concurrency", "16"])
-    bodies = [json.loads(line) for line in record.read_text().splitlines()]
-    return [_count(model, body["messages"]) for body in bodies]
+    lines = record.read_text().splitlines()
+    bodies = [json.loads(line) for line in lines]
+    size = statistics.mean(len(line.encode()) for line in lines)
+    return [_count(model, body["messages"]) for body in bodies], size
 
 
 def packed_tokens(model: str, pack: int) -> tuple[float, float]:
@@ -127,7 +130,7 @@ def measure(model: str = "gpt-4o-mini") -> dict[str, Any]:
     _litellm.configure()
     rendered, system = rendered_tokens(model)
     with tempfile.TemporaryDirectory(prefix="tagger-tokens-") as tmp:
-        sent = sent_tokens(model, Path(tmp))
+        sent, request_bytes = sent_tokens(model, Path(tmp))
     out = completion_tokens(model)
     price = prices(model)
     per_paper_in, per_paper_out = statistics.mean(sent), statistics.mean(out)
@@ -150,6 +153,7 @@ def measure(model: str = "gpt-4o-mini") -> dict[str, Any]:
         "sent_prompt_tokens_mean": round(per_paper_in, 1),
         "sent_prompt_tokens_min_max": [min(sent), max(sent)],
         "static_prefix_tokens": round(prefix, 1),
+        "request_bytes_mean": round(request_bytes),
         "completion_tokens_mean_gold": round(per_paper_out, 1),
         "prices_usd_per_m": price,
         "cost_per_million_papers_usd": round(million, 2),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,34 @@ class FakeGateway:
 @pytest.fixture
 def fake_gateway() -> FakeGateway:
     return FakeGateway()
+
+
+@dataclass
+class CliResult:
+    """What a user sees from one `tagger ...` invocation."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        return self.err.strip().splitlines()
+
+    @property
+    def warnings(self) -> list[str]:
+        return [line for line in self.err_lines if line.startswith("tagger: warning: ")]
+
+
+def invoke(capsys: pytest.CaptureFixture[str], *args: str) -> CliResult:
+    """Run the real CLI in-process; exit codes come back as `code`, never as an exception."""
+    from tagger.cli.main import main
+
+    capsys.readouterr()
+    try:
+        returned = main(list(args))
+        code = returned if isinstance(returned, int) else 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return CliResult(code, captured.out, captured.err)

@@ -8,31 +8,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from conftest import CliResult, invoke
 from fake_openai import FakeOpenAI
-from tagger.cli.main import main
 from tagger.ingest import MAX_ABSTRACT_CHARS
 
 ABSTRACT = "We study a problem and propose a method that improves results on three benchmarks."
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def err_lines(self) -> list[str]:
-        return self.err.strip().splitlines()
-
-    @property
-    def warnings(self) -> list[str]:
-        return [line for line in self.err_lines if line.startswith("tagger: warning: ")]
+Result = CliResult
 
 
 Tagger = Callable[..., Result]
@@ -49,14 +36,7 @@ def tagger(server: FakeOpenAI, tmp_path: Path, capsys: pytest.CaptureFixture[str
     def run(*inputs: str | Path, extra: tuple[str, ...] = ()) -> Result:
         args = ["run", *map(str, inputs), "-o", str(tmp_path / "out.jsonl"), "--overwrite"]
         args += ["--model", "openai/fake", "--api-base", server.base_url, *extra]
-        capsys.readouterr()
-        try:
-            main(args)
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+        return invoke(capsys, *args)
 
     return run
 

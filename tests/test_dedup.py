@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tagger.cli.main import main
+from conftest import invoke
 from tagger.dedup import (
     LSH_RECALL,
     NUM_PERM,
@@ -185,13 +185,8 @@ def test_lsh_bands_find_pairs_at_the_threshold(threshold: float) -> None:
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    result = invoke(capsys, *args)
+    return result.code, result.out, result.err
 
 
 def test_cli_writes_unique_papers_report_and_summary(

@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tagger.cli.main import main
+from conftest import CliResult, invoke
 
 DATA = Path(__file__).parent / "data" / "digest"
 RUN1, RUN2 = str(DATA / "run1.jsonl"), str(DATA / "run2.jsonl")
 TAXONOMY = ["--taxonomy", str(DATA / "taxonomy.yaml")]
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def tagger(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
-    try:
-        main(["digest", *args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return Result(code, captured.out, captured.err)
+def tagger(capsys: pytest.CaptureFixture[str], *args: str) -> CliResult:
+    return invoke(capsys, "digest", *args)
 
 
 def test_markdown_to_stdout_by_default(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,14 +6,13 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import CliResult, invoke
 from fake_openai import FakeOpenAI, Reply
-from tagger.cli.main import main
 
 DATA = Path(__file__).parent / "data" / "eval"
 GOLD = ["--gold", str(DATA / "gold.jsonl"), "--taxonomy", str(DATA / "taxonomy.yaml")]
@@ -23,21 +22,8 @@ GOLD_TAGS = {
 FAILING_TITLE = "Scaling Instruction Tuning"
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def tagger(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
-    try:
-        returned = main(["eval", "--no-progress", *args])
-        code = int(returned or 0)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return Result(code, captured.out, captured.err)
+def tagger(capsys: pytest.CaptureFixture[str], *args: str) -> CliResult:
+    return invoke(capsys, "eval", "--no-progress", *args)
 
 
 class Oracle:

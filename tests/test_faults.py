@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
+from conftest import invoke
 from fake_openai import FakeOpenAI, Reply, first_tag_answer
-from tagger.cli.main import main
 from tagger.gateway import LiteLLMGateway, ModelRequest, retry_after_s
 from tagger.prompts import load_prompt, render
 from tagger.records import Paper
@@ -98,13 +98,8 @@ def tagger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Tagger:
     def run(source: Path, server: FakeOpenAI, *extra: str) -> Run:
         args = ["run", str(source), "-o", str(out), "--model", "openai/fake"]
         args += ["--api-base", server.base_url, *extra]
-        capsys.readouterr()
-        try:
-            main(args)
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        err = capsys.readouterr().err
+        result = invoke(capsys, *args)
+        code, err = result.code, result.err
         rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
         manifest_file = tmp_path / "out.run.json"
         manifest = json.loads(manifest_file.read_text()) if manifest_file.exists() else {}

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -28,19 +29,25 @@ TAG = "large-language-models"  # a tag id of the default taxonomy: every answer 
 
 
 class Clock:
-    """Wall and CPU time (this process, all threads) since creation.
+    """Wall and CPU time (this process, all threads, and its children that have exited:
+    `--workers` processes) since creation.
 
     CPU time is the steadier measure on a shared machine: the client is CPU-bound against an
     instant server, and other load stretches its wall time but much less its CPU time.
     """
 
     def __init__(self) -> None:
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        self.wall, self.cpu = time.perf_counter(), self._cpu()
+
+    @staticmethod
+    def _cpu() -> float:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + children.ru_utime + children.ru_stime
 
     def read(self) -> dict[str, float]:
         return {
             "seconds": time.perf_counter() - self.wall,
-            "cpu_s": time.process_time() - self.cpu,
+            "cpu_s": self._cpu() - self.cpu,
         }
 
 
@@ -94,7 +101,13 @@ def bare(input_path: Path, base_url: str, concurrency: int) -> dict[str, Any]:
 
 
 def pipeline(
-    input_path: Path, base_url: str, concurrency: int, home: Path, *, cached: bool
+    input_path: Path,
+    base_url: str,
+    concurrency: int,
+    home: Path,
+    *,
+    cached: bool,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """`tagger run` in-process (CLI included), from JSONL to OUT.jsonl + manifest.
 
@@ -109,7 +122,8 @@ def pipeline(
 
     def argv(source: Path, out: Path) -> list[str]:
         args = ["run", str(source), "-o", str(out), "--overwrite", "--no-progress"]
-        return args + ["--model", MODEL, "--api-base", base_url, "--concurrency", str(concurrency)]
+        args += ["--model", MODEL, "--api-base", base_url, "--concurrency", str(concurrency)]
+        return args + ["--workers", str(workers)]
 
     home.mkdir(parents=True, exist_ok=True)
     warm = home / "warm.jsonl"
@@ -119,7 +133,7 @@ def pipeline(
     out = home / "out.jsonl"
     clock = Clock()
     main(argv(input_path, out))
-    elapsed = clock.read()
+    elapsed = clock.read()  # with --workers: their CPU counts once they have exited
     manifest = json.loads(out.with_name("out.run.json").read_text())
     counts = manifest["counts"]
     return {
@@ -175,11 +189,12 @@ def null_model(input_path: Path, concurrency: int, home: Path) -> dict[str, Any]
 
 
 def run_child(
-    kind: str, input_path: Path, base_url: str, concurrency: int, home: Path
+    kind: str, input_path: Path, base_url: str, concurrency: int, home: Path, workers: int = 1
 ) -> dict[str, Any]:
     """One measurement in a fresh process; its JSON result plus the whole-process wall time."""
     args = [sys.executable, str(Path(__file__)), "--child", kind, "--input", str(input_path)]
     args += ["--base-url", base_url, "--concurrency", str(concurrency), "--home", str(home)]
+    args += ["--workers", str(workers)]
     # No remote price-map fetch at litellm import (tagger sets this itself; the bare loop too).
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     started = time.perf_counter()
@@ -250,7 +265,14 @@ def _child(args: argparse.Namespace) -> None:
         result = null_model(args.input, args.concurrency, args.home)
     else:
         cached = args.child == "cached"
-        result = pipeline(args.input, args.base_url, args.concurrency, args.home, cached=cached)
+        result = pipeline(
+            args.input,
+            args.base_url,
+            args.concurrency,
+            args.home,
+            cached=cached,
+            workers=args.workers,
+        )
     print(json.dumps(result))
 
 
@@ -261,6 +283,7 @@ def main() -> None:
     parser.add_argument("--base-url")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--home", type=Path)
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()

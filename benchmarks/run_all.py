@@ -34,6 +34,7 @@ FULL: dict[str, Callable[[], dict[str, Any]]] = {
     "calls": lambda: calls.measure(calls=300, rounds=3),
     "overhead": lambda: overhead.measure(n=2000, concurrency=16, rounds=2),
     "concurrency": lambda: concurrency.measure(n=1000, latency_s=0.2, concurrency=32),
+    "workers": lambda: concurrency.throughput(n=4000, concurrency=32, workers=2),
     "dedup": lambda: dedup.measure(sizes=(10_000, 100_000)),
     "tokens": lambda: tokens.measure("gpt-4o-mini"),
     "local": lambda: local.measure(threads=(1, 2)),
@@ -43,6 +44,7 @@ QUICK: dict[str, Callable[[], dict[str, Any]]] = {
     "calls": lambda: calls.measure(calls=50, rounds=1),
     "overhead": lambda: overhead.measure(n=200, concurrency=16, rounds=1),
     "concurrency": lambda: concurrency.measure(n=100, latency_s=0.2, concurrency=32),
+    "workers": lambda: concurrency.throughput(n=200, concurrency=32, workers=2),
     "dedup": lambda: dedup.measure(sizes=(2_000,)),
     "tokens": lambda: tokens.measure("gpt-4o-mini"),
     "local": lambda: local.measure(threads=(1, 2), limit=10),
@@ -144,6 +146,24 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"{c['cpu_s']} s CPU",
             f"<= 1.25x ({c['ideal_s']} s)",
             c["x_ideal"] <= 1.25,
+        )
+        if "workers_seconds" in c:
+            add(
+                f"same, `--workers {c['workers']}` (worker start-up included)",
+                f"{c['workers_seconds']} s = {c['workers_x_ideal']:.2f}x ideal; "
+                f"{c['workers_cpu_s']} s CPU",
+                f"<= 1.25x ({c['ideal_s']} s)",
+                c["workers_x_ideal"] <= 1.25,
+            )
+    if "workers" in r:
+        w = r["workers"]
+        add(
+            f"{w['papers']:,} papers, instant server, c={w['concurrency']}: 1 process vs "
+            f"`--workers {w['workers']}`",
+            f"{w['one_process_papers_per_s']} vs {w['workers_papers_per_s']} papers/s = "
+            f"**{w['speedup']:.2f}x**",
+            "measure",
+            None,
         )
     if "dedup" in r:
         for size, d in r["dedup"].items():

@@ -9,14 +9,15 @@ an interrupted run resumes by polling the same batch instead of paying twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, model_validator
 
 from tagger.atomic import write_atomic
 from tagger.errors import ModelError
@@ -24,13 +25,58 @@ from tagger.errors import ModelError
 TERMINAL = {"completed", "failed", "expired", "cancelled"}
 
 
-class BatchState(BaseModel):
+# OpenAI's limits on one batch input file: 50,000 requests and 200 MB (the upload adds a little).
+MAX_REQUESTS = 50_000
+MAX_BYTES = 190 * 1024**2
+
+
+class BatchPart(BaseModel):
+    """One submitted batch (one input file) and the papers it answers."""
+
     batch_id: str
     input_file_id: str
-    model: str
-    api_base: str | None
     paper_ids: list[str]
     submitted_at: float
+    collected: bool = False
+
+
+class BatchState(BaseModel):
+    """Every batch of one run, saved as each is submitted and collected (OUT.batch.json)."""
+
+    model: str
+    api_base: str | None
+    parts: list[BatchPart] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_batch_format(cls, data: Any) -> Any:
+        """State files written before runs were split held one batch at the top level."""
+        if isinstance(data, dict) and "batch_id" in data and "parts" not in data:
+            keys = ("batch_id", "input_file_id", "paper_ids", "submitted_at")
+            part = {k: data[k] for k in keys if k in data}
+            return {"model": data.get("model"), "api_base": data.get("api_base"), "parts": [part]}
+        return data
+
+    @property
+    def paper_ids(self) -> list[str]:
+        return [paper_id for part in self.parts for paper_id in part.paper_ids]
+
+
+def split_requests(
+    lines: list[str], max_requests: int = MAX_REQUESTS, max_bytes: int = MAX_BYTES
+) -> list[range]:
+    """Consecutive index ranges of `lines`, each within the per-file request and size limits."""
+    chunks: list[range] = []
+    start, size = 0, 0
+    for index, line in enumerate(lines):
+        length = len(line.encode("utf-8")) + 1
+        if index > start and (index - start >= max_requests or size + length > max_bytes):
+            chunks.append(range(start, index))
+            start, size = index, 0
+        size += length
+    if start < len(lines):
+        chunks.append(range(start, len(lines)))
+    return chunks
 
 
 def state_path(out: Path) -> Path:
@@ -84,22 +130,25 @@ class BatchClient:
 
     async def submit(self, lines: list[str]) -> tuple[str, str]:
         data = ("\n".join(lines) + "\n").encode("utf-8")
-        uploaded = await self._client.files.create(
-            file=("tagger-batch.jsonl", data), purpose="batch"
-        )
-        batch = await self._client.batches.create(
-            input_file_id=uploaded.id,
-            endpoint="/v1/chat/completions",
-            completion_window="24h",
-            metadata={"created_by": "tagger"},
-        )
+        with _provider_errors("uploading the batch file"):
+            uploaded = await self._client.files.create(
+                file=("tagger-batch.jsonl", data), purpose="batch"
+            )
+        with _provider_errors("creating the batch"):
+            batch = await self._client.batches.create(
+                input_file_id=uploaded.id,
+                endpoint="/v1/chat/completions",
+                completion_window="24h",
+                metadata={"created_by": "tagger"},
+            )
         return batch.id, uploaded.id
 
     async def wait(
         self, batch_id: str, poll_s: float, on_status: Callable[[str, Any], None]
     ) -> Any:
         while True:
-            batch = await self._client.batches.retrieve(batch_id)
+            with _provider_errors(f"polling batch {batch_id}"):
+                batch = await self._client.batches.retrieve(batch_id)
             on_status(batch.status, batch.request_counts)
             if batch.status in TERMINAL:
                 return batch
@@ -111,12 +160,32 @@ class BatchClient:
         for file_id, is_error in ((batch.output_file_id, False), (batch.error_file_id, True)):
             if not file_id:
                 continue
-            text = (await self._client.files.content(file_id)).text
+            with _provider_errors(f"downloading {file_id}"):
+                text = (await self._client.files.content(file_id)).text
             for raw in text.splitlines():
                 if raw.strip():
                     item = json.loads(raw)
                     found[item["custom_id"]] = _parse_result(item, is_error)
         return found
+
+
+@contextlib.contextmanager
+def _provider_errors(doing: str) -> Iterator[None]:
+    """The provider's refusal as one redacted line; what was submitted stays in OUT.batch.json."""
+    import openai
+
+    try:
+        yield
+    except openai.APIError as exc:
+        from tagger.gateway import redact
+
+        status = getattr(exc, "status_code", None)
+        detail = " ".join(str(getattr(exc, "message", exc)).split())[:200]
+        raise ModelError(
+            f"batch API error {doing}: {f'HTTP {status}: ' if status else ''}{redact(detail)}.",
+            hint="Batches submitted before it are kept; fix the cause, then rerun with "
+            "--batch --resume.",
+        ) from None
 
 
 def _parse_result(item: dict[str, Any], is_error: bool) -> dict[str, Any]:

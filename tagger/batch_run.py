@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from tagger.batch import (
     BatchClient,
+    BatchPart,
     BatchState,
     batch_failed,
     json_mode_messages,
@@ -16,6 +17,7 @@ from tagger.batch import (
     now,
     request_line,
     save_state,
+    split_requests,
     state_path,
 )
 from tagger.errors import ConfigError
@@ -39,32 +41,46 @@ def _client(job: Job) -> BatchClient:
 async def run_batch(
     job: Job, misses: list[UniquePaper], writer: JsonlWriter, settings: BatchSettings
 ) -> None:
-    """Submit (or, after an interruption, find again) one batch for `misses`, then collect it."""
+    """Submit `misses` as one or more batches (or, after an interruption, find them again by
+    id), then collect each as it completes. The state file is saved after every submission and
+    every collection, so an interruption at any point neither pays twice nor loses a batch."""
     if not misses:
         return
     client = _client(job)
     by_id = {item.paper.id: item for item in misses}
     state = load_state(job.s.output)
     if state is None or not set(state.paper_ids) & set(by_id):
-        state = await _submit(job, client, misses)
+        state = BatchState(model=job.gateway.model, api_base=job.gateway.api_base)
+    submitted = set(state.paper_ids)
+    unsent = [item for item in misses if item.paper.id not in submitted]
+    if unsent:
+        await _submit(job, client, unsent, state, settings.max_requests)
+    waiting = [part for part in state.parts if not part.collected]
+    ids = ", ".join(part.batch_id for part in waiting)
     _say(
-        f"batch {state.batch_id}: {len(state.paper_ids)} requests "
+        f"{len(waiting)} batch{'' if len(waiting) == 1 else 'es'} ({ids}): "
+        f"{len(state.paper_ids)} requests "
         f"(state in {state_path(job.s.output)})"
     )
     if not settings.wait:
         _say("not waiting (--no-wait): rerun with --batch --resume to collect the results")
         return
-    batch = await client.wait(state.batch_id, settings.poll_s, _status_line)
-    if batch.status != "completed":
-        raise batch_failed(batch)
-    results = await client.results(batch)
-    for paper_id in state.paper_ids:
-        if paper_id in by_id:
-            _collect(job, writer, by_id[paper_id], results.get(paper_id))
+    for part in waiting:
+        batch = await client.wait(part.batch_id, settings.poll_s, _status_line)
+        if batch.status != "completed":
+            raise batch_failed(batch)
+        results = await client.results(batch)
+        for paper_id in part.paper_ids:
+            if paper_id in by_id:
+                _collect(job, writer, by_id[paper_id], results.get(paper_id))
+        part.collected = True
+        save_state(job.s.output, state)
     state_path(job.s.output).unlink(missing_ok=True)
 
 
-async def _submit(job: Job, client: BatchClient, misses: list[UniquePaper]) -> BatchState:
+async def _submit(
+    job: Job, client: BatchClient, items: list[UniquePaper], state: BatchState, max_requests: int
+) -> None:
     schema = job.model.model_json_schema()
     sampling = job.s.prompt.sampling.model_dump()
     lines = [
@@ -74,19 +90,14 @@ async def _submit(job: Job, client: BatchClient, misses: list[UniquePaper]) -> B
             json_mode_messages(job.request_for(item.paper).messages, schema),
             sampling,
         )
-        for item in misses
+        for item in items
     ]
-    batch_id, file_id = await client.submit(lines)
-    state = BatchState(
-        batch_id=batch_id,
-        input_file_id=file_id,
-        model=job.gateway.model,
-        api_base=job.gateway.api_base,
-        paper_ids=[item.paper.id for item in misses],
-        submitted_at=now(),
-    )
-    save_state(job.s.output, state)
-    return state
+    for chunk in split_requests(lines, max_requests):
+        batch_id, file_id = await client.submit([lines[i] for i in chunk])
+        paper_ids = [items[i].paper.id for i in chunk]
+        state.parts.append(BatchPart(batch_id=batch_id, input_file_id=file_id,
+                                     paper_ids=paper_ids, submitted_at=now()))  # fmt: skip
+        save_state(job.s.output, state)
 
 
 def _collect(

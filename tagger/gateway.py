@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from tagger.local import LocalBackend
 
 MAX_RETRY_AFTER_S = 120.0
+LOCAL_WRITE_ATTEMPTS = 3  # as instructor's max_retries=2: the first try and two re-asks
 # Per request: [transport retries, calls instructor made]; calls - 1 are its re-asks.
 _retries_this_request: contextvars.ContextVar[list[int]] = contextvars.ContextVar("retries")
 # The validation context of the request in flight (see `_prepared`).
@@ -207,16 +208,27 @@ class LiteLLMGateway:
         raise AssertionError("unreachable")
 
     async def complete(self, request: ModelRequest) -> ModelResult:
+        return await self.complete_messages(
+            request.messages, request.response_model, request.validation_context()
+        )
+
+    async def complete_messages(
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[BaseModel],
+        context: dict[str, Any],
+    ) -> ModelResult:
+        """One validated answer: `complete` without the paper (what a worker process receives)."""
         client = self._instructor()
         counter = [0, 0]
         _retries_this_request.set(counter)
-        _request_context.set(request.validation_context())
+        _request_context.set(context)
         started = time.perf_counter()
         try:
             output, raw = await client.chat.completions.create_with_completion(
                 model=self.model,
-                messages=request.messages,
-                response_model=_prepared(request.response_model),
+                messages=messages,
+                response_model=_prepared(response_model),
                 max_retries=self.max_retries,
                 **self.sampling,
             )
@@ -227,6 +239,17 @@ class LiteLLMGateway:
         usage.retries = _retries(counter)
         usage.latency_s = time.perf_counter() - started
         return ModelResult(output=output, usage=usage)
+
+
+def _error_lines(exc: ValueError) -> list[str]:
+    """A validation error as short lines ('text: mentions X ...'), for a re-ask."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return [
+            f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}" for e in exc.errors()
+        ]
+    return [str(exc)]
 
 
 def _retries(counter: list[int]) -> int:
@@ -380,6 +403,12 @@ class LocalGateway:
         return {"model": self.model, "backend": getattr(self.backend, "fingerprint", self.model)}
 
     async def complete(self, request: ModelRequest) -> ModelResult:
+        from tagger.schema import TagSummary
+
+        if not issubclass(request.response_model, TagSummary):
+            lock = self._locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
+            async with lock:
+                return await asyncio.to_thread(self._write, request)
         future: asyncio.Future[ModelResult] = asyncio.get_running_loop().create_future()
         self._pending.append((request, future))
         if len(self._pending) == 1:
@@ -410,6 +439,44 @@ class LocalGateway:
                     future.set_exception(answer)
                 else:
                     future.set_result(ModelResult(answer, Usage(calls=1, latency_s=latency)))
+
+    def _write(self, request: ModelRequest) -> ModelResult:
+        """Answers other than tags + summary (the digest intro), from a backend that writes:
+        validated like instructor does, re-asked with the validation error up to twice."""
+        write = getattr(self.backend, "write_json", None)
+        if write is None:
+            raise ModelCallError(
+                f"the embedded model {self.model} tags and extracts but does not write text",
+                Usage(),
+            )
+        schema = request.response_model.model_json_schema()
+        turns, prefill = list(request.messages), []
+        if turns[-1]["role"] == "assistant":  # a prefill stays the last turn on a re-ask
+            prefill = [turns.pop()]
+        messages, usage, problem = list(request.messages), Usage(), ""
+        started = time.perf_counter()
+        for attempt in range(LOCAL_WRITE_ATTEMPTS):
+            text, prompt_tokens, completion_tokens = write(messages, schema)
+            usage.add(Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens))
+            usage.calls, usage.retries = 1, attempt
+            try:
+                output = request.response_model.model_validate_json(
+                    text, context=request.validation_context()
+                )
+            except ValueError as exc:
+                problem = "; ".join(_error_lines(exc))[:300]
+                messages = [
+                    *turns,
+                    {"role": "assistant", "content": text},
+                    {"role": "user", "content": f"Fix this problem and answer again: {problem}"},
+                    *prefill,
+                ]
+                continue
+            usage.latency_s = time.perf_counter() - started
+            return ModelResult(output, usage)
+        raise ModelCallError(
+            f"invalid output after {LOCAL_WRITE_ATTEMPTS} attempts: {problem}", usage
+        )
 
     def _predict(self, requests: list[ModelRequest]) -> list[BaseModel | Exception]:
         first = requests[0]

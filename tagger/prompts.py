@@ -45,6 +45,11 @@ class PromptSpec(BaseModel):
     sampling: Sampling = Field(default_factory=Sampling)
     system: str
     user: str
+    prefill: str = Field(
+        default="",
+        description="The start of the answer, sent as a last assistant turn for the model to "
+        "continue (for small embedded models that write text; JSON-answering models get none)",
+    )
     path: str = ""
 
     @property
@@ -160,10 +165,13 @@ def render(
     def fill(template: str) -> str:
         return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
-    return [
+    messages = [
         {"role": "system", "content": fill(spec.system).strip()},
         {"role": "user", "content": fill(spec.user).strip()},
     ]
+    if spec.prefill:
+        messages.append({"role": "assistant", "content": spec.prefill})
+    return messages
 
 
 PACK_NOTE = (

@@ -70,6 +70,7 @@ class BatchSettings:
 
     poll_s: float = 30.0
     wait: bool = True
+    max_requests: int = 50_000  # per batch input file (OpenAI's limit); larger runs are split
 
 
 class Job:
@@ -217,6 +218,9 @@ class Job:
         finally:
             for task in workers:
                 task.cancel()
+            close = getattr(self.gateway, "aclose", None)
+            if close is not None:  # worker processes (tagger.workers) end with the loop
+                await close()
 
     async def _worker(self, queue: asyncio.Queue[UniquePaper], writer: JsonlWriter) -> None:
         while not queue.empty():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Literal, cast
 
@@ -57,6 +58,16 @@ class TagSummary(BaseModel):
         return summary
 
 
+# Models built at run time cannot be pickled by name; worker processes (`tagger.workers`) rebuild
+# them from the factory call that made them.
+_RECIPES: dict[type[BaseModel], tuple[Callable[..., type[BaseModel]], tuple[Any, ...]]] = {}
+
+
+def recipe(model: type[BaseModel]) -> tuple[Callable[..., type[BaseModel]], tuple[Any, ...]] | None:
+    """The factory call that built `model`, or None for a class importable by name."""
+    return _RECIPES.get(model)
+
+
 def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
@@ -73,7 +84,9 @@ def response_model(taxonomy: Taxonomy, max_tags: int) -> type[TagSummary]:
             description=f"1 to {max_tags} distinct tag ids from the taxonomy, most relevant first.",
         ),
     )
-    return create_model("TagSummary", __base__=TagSummary, tags=tags_field)
+    model = create_model("TagSummary", __base__=TagSummary, tags=tags_field)
+    _RECIPES[model] = (response_model, (taxonomy, max_tags))
+    return model
 
 
 def schema_hash(model: type[BaseModel]) -> str:
@@ -89,6 +102,25 @@ class IntroText(BaseModel):
         max_length=600,
         description="2-3 plain sentences on the day's themes, at most 600 characters",
     )
+
+    @field_validator("text", mode="after")
+    @classmethod
+    def _grounded(cls, text: str, info: ValidationInfo) -> str:
+        """Whole sentences, and no number or name that the day's sections and titles (context
+        "facts") lack."""
+        if text.rstrip().endswith((":", ",", ";", "-", "(")):
+            raise ValueError("the paragraph stops mid-sentence; write complete sentences")
+        facts = (info.context or {}).get("facts") if isinstance(info.context, dict) else None
+        if isinstance(facts, str):
+            from tagger.evaluate.faithfulness import unsupported
+
+            invented = unsupported(text, facts)
+            if invented:
+                raise ValueError(
+                    f"mentions {', '.join(invented[:5])}, which today's sections and titles do "
+                    "not; use only what they say"
+                )
+        return text
 
 
 class PackedAnswer(BaseModel):
@@ -114,4 +146,6 @@ def packed_model(taxonomy: Taxonomy, max_tags: int, ids: tuple[str, ...]) -> typ
     single = response_model(taxonomy, max_tags)
     id_type = cast(Any, Literal.__getitem__(ids))
     item = create_model("PackItem", __base__=single, id=(id_type, ...))
-    return create_model("PackedAnswer", __base__=PackedAnswer, items=(list[item], ...))  # type: ignore[valid-type]
+    model = create_model("PackedAnswer", __base__=PackedAnswer, items=(list[item], ...))  # type: ignore[valid-type]
+    _RECIPES[model] = (packed_model, (taxonomy, max_tags, ids))
+    return model

@@ -22,6 +22,7 @@ class FakeBatchServer(FakeOpenAI):
         self.files: dict[str, str] = {}
         self.batches: dict[str, dict[str, Any]] = {}
         self.polls: dict[str, int] = {}
+        self.refuse_batches: set[int] = set()  # these creations (1-based) answer 400
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/files", self._upload)
@@ -51,6 +52,10 @@ class FakeBatchServer(FakeOpenAI):
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await request.json()
+        self.creations = getattr(self, "creations", 0) + 1
+        if self.creations in self.refuse_batches:
+            error = {"error": {"message": "batch quota exceeded", "type": "invalid_request_error"}}
+            return web.json_response(error, status=400)
         batch_id = f"batch-{len(self.batches) + 1}"
         lines = [json.loads(x) for x in self.files[body["input_file_id"]].splitlines() if x]
         out = []

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fake_batch import FakeBatchServer
 
-from conftest import SAMPLES
+from conftest import SAMPLES, invoke
+from tagger.batch import BatchState, split_requests
 from tagger.cli.main import main
 
 
@@ -40,7 +42,7 @@ def test_interrupted_batch_resumes_by_id_without_resubmitting(tmp_path: Path) ->
         base = ["--model", "openai/fake", "--api-base", server.base_url, "--limit", "5", "--batch"]
         main(["run", str(SAMPLES), "-o", str(out), *base, "--no-wait"])
         state = json.loads((tmp_path / "o.batch.json").read_text())
-        assert state["batch_id"] == "batch-1" and rows(out) == []
+        assert state["parts"][0]["batch_id"] == "batch-1" and rows(out) == []
         main(["run", str(SAMPLES), "-o", str(out), *base, "--resume", "--poll-interval", "0"])
         assert len(server.batches) == 1  # collected the same batch, paid once
     assert len(rows(out)) == 5
@@ -57,3 +59,56 @@ def test_invalid_batch_answers_are_failed_with_reason_then_retryable(tmp_path: P
         main(["run", str(SAMPLES), "-o", str(out), *base, "--retry-failed"])
         assert len(server.requests) == 1  # only the failed paper went to the live path
     assert all(r["status"] == "ok" for r in rows(out)) and len(rows(out)) == 3
+
+
+def test_large_runs_are_split_into_several_batches(tmp_path: Path) -> None:
+    out = tmp_path / "o.jsonl"
+    with FakeBatchServer(polls_before_done=0) as server:
+        base = ["--model", "openai/fake", "--api-base", server.base_url, "--limit", "12"]
+        main(["run", str(SAMPLES), "-o", str(out), *base, "--batch", "--batch-size", "5",
+              "--poll-interval", "0"])  # fmt: skip
+        sizes = [
+            len(server.files[b["input_file_id"]].splitlines()) for b in server.batches.values()
+        ]
+    assert sizes == [5, 5, 2]
+    assert len(rows(out)) == 12 and all(r["status"] == "ok" for r in rows(out))
+    assert not (tmp_path / "o.batch.json").exists()
+
+
+def test_a_refused_submission_resumes_with_only_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "o.jsonl"
+    with FakeBatchServer(polls_before_done=0) as server:
+        server.refuse_batches = {2}
+        base = ["--model", "openai/fake", "--api-base", server.base_url, "--limit", "12",
+                "--batch", "--batch-size", "5", "--poll-interval", "0"]  # fmt: skip
+        failed = invoke(capsys, "run", str(SAMPLES), "-o", str(out), *base)
+        assert failed.code == 2 and "Traceback" not in failed.err
+        assert "HTTP 400: batch quota exceeded" in failed.err and "--batch --resume" in failed.err
+        state = json.loads((tmp_path / "o.batch.json").read_text())
+        assert [len(p["paper_ids"]) for p in state["parts"]] == [5]  # the one that was accepted
+        again = invoke(capsys, "run", str(SAMPLES), "-o", str(out), *base, "--resume")
+        assert again.code == 0, again.err
+        sent = [
+            json.loads(line)["custom_id"]
+            for b in server.batches.values()
+            for line in server.files[b["input_file_id"]].splitlines()
+        ]
+    assert len(sent) == len(set(sent)) == 12  # every paper submitted once, none twice
+    assert len(rows(out)) == 12 and all(r["status"] == "ok" for r in rows(out))
+
+
+def test_split_requests_keeps_each_file_under_both_limits() -> None:
+    lines = ["x" * 99] * 10  # 100 bytes each with the newline
+    assert [len(c) for c in split_requests(lines, max_requests=4)] == [4, 4, 2]
+    assert [len(c) for c in split_requests(lines, max_bytes=350)] == [3, 3, 3, 1]
+    assert [len(c) for c in split_requests(["y" * 500], max_bytes=100)] == [1]  # never empty
+    assert split_requests([]) == []
+
+
+def test_a_state_file_from_before_splitting_still_resumes() -> None:
+    old = {"batch_id": "batch-7", "input_file_id": "file-3", "model": "openai/x",
+           "api_base": None, "paper_ids": ["a", "b"], "submitted_at": 1.0}  # fmt: skip
+    state = BatchState.model_validate(old)
+    assert [p.batch_id for p in state.parts] == ["batch-7"] and state.paper_ids == ["a", "b"]

@@ -61,7 +61,9 @@ def test_options_title_top_group_and_tags(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_intro_flag_adds_the_extractive_paragraph(capsys: pytest.CaptureFixture[str]) -> None:
-    result = tagger(capsys, RUN1, RUN2, *TAXONOMY, "--intro", "--format", "json")
+    result = tagger(
+        capsys, RUN1, RUN2, *TAXONOMY, "--intro", "--model", "extractive", "--format", "json"
+    )
     intro = json.loads(result.out)["intro"]
     assert intro["source"] == "extractive"
     assert intro["text"].startswith("Today: 2 papers on Diffusion models")

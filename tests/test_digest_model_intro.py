@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from conftest import invoke
 from fake_openai import FakeOpenAI
 from tagger.cli.main import main
 
@@ -46,6 +48,42 @@ def test_failing_model_falls_back_to_extractive(
     assert "intro model failed" in capsys.readouterr().err
 
 
-def test_default_intro_is_extractive_offline(tmp_path: Path) -> None:
-    intro = digest(tmp_path / "a.json")["intro"]
+def test_extractive_intro_on_request(tmp_path: Path) -> None:
+    intro = digest(tmp_path / "a.json", "--model", "extractive")["intro"]
     assert isinstance(intro, dict) and str(intro["text"]).startswith("Today:")
+    assert intro["source"] == "extractive" and intro.get("fallback_reason") is None
+
+
+def test_default_intro_is_written_offline_by_the_embedded_model(tmp_path: Path) -> None:
+    pytest.importorskip("llama_cpp", reason="the embedded text model comes with tagger[llm]")
+    first = digest(tmp_path / "a.json")["intro"]
+    second = digest(tmp_path / "b.json")["intro"]
+    assert isinstance(first, dict) and first["source"] == "model", first
+    text = str(first["text"])
+    assert text.startswith("Today's papers") and "\n" not in text
+    # the model's themes sentence, then the counted one ("N papers on <label>, ...")
+    themes, counted = text.split(". ", 1)
+    assert len(themes) > len("Today's papers") + 10
+    assert re.match(r"\d+ papers? on ", counted), counted
+    assert second == first  # from the cache: the same words, no second generation
+
+
+def test_embedded_models_that_do_not_write_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = invoke(capsys, "digest", str(RUN), "--intro", "--model", "local/keyword")
+    assert result.code == 2
+    assert "does not write text" in result.err and "--model extractive" in result.err
+
+
+def test_without_a_text_model_the_intro_says_why_it_is_extractive() -> None:
+    from tagger.digest.group import Placement, build_sections
+    from tagger.digest.intro import compose_intro
+    from tagger.digest.load import load_runs
+    from tagger.digest.model_intro import NO_WRITER, _unavailable
+    from tagger.taxonomy import load_taxonomy
+
+    sections = build_sections(load_runs([RUN]).papers, load_taxonomy(None), Placement())
+    intro = compose_intro(sections, _unavailable(NO_WRITER))
+    assert intro.source == "extractive" and intro.text.startswith("Today:")
+    assert intro.fallback_reason == NO_WRITER and "tagger[llm]" in NO_WRITER

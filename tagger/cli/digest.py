@@ -75,7 +75,9 @@ FORMAT_CHOICES = ["md", "html", "txt", "rss", "json", "eml"]
 @click.option(
     "--model",
     default=None,
-    help="Model that writes the --intro (litellm string); default: extractive, offline.",
+    help="Model that writes the --intro: a litellm string, local/smollm2, or 'extractive' (a "
+    "counted sentence, no model).  [default: local/smollm2, offline, when tagger[llm] is "
+    "installed]",
 )
 @click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible server.")
 @click.option("--api-key", default=None, envvar="TAGGER_API_KEY", help="API key; never stored.")
@@ -167,8 +169,8 @@ def intro_writer(
     api_base: str | None,
     api_key: str | None,
 ) -> IntroWriter | None:
-    """The writer behind --intro: a model through the gateway and cache with --model, else the
-    extractive intro (counted from the sections, no model)."""
+    """The writer behind --intro: a model through the gateway and cache (the embedded SmolLM2
+    unless --model says otherwise), or the extractive intro (counted from the sections)."""
     if not enabled:
         return None
     from tagger.digest.model_intro import model_intro_writer

@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tagger.cli.common import WarningPrinter, echo_err, model_options
+from tagger.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tagger.setup import ModelSetup
 
 
 @click.command()
@@ -36,7 +41,22 @@ from tagger.cli.common import WarningPrinter, echo_err, model_options
 @click.option(
     "--wait/--no-wait", default=True, help="--batch: wait for results or submit and exit."
 )
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1),
+    default=50_000,
+    show_default=True,
+    help="--batch: most requests per batch (larger runs are split; files stay under 190 MB).",
+)
 @click.option("--endpoints", default=None, help="YAML pool of OpenAI-compatible servers.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Client processes making remote model calls (for fast servers: one process makes "
+    "~90 calls/s).",
+)
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
@@ -68,7 +88,9 @@ def run(
     batch: bool,
     poll_interval: float,
     wait: bool,
+    batch_size: int,
     endpoints: str | None,
+    workers: int,
     timeout: float | None,
     threshold: float | None,
     progress: bool | None,
@@ -99,6 +121,8 @@ def run(
         endpoints=endpoints,
     )
     _set_timeout(setup.gateway, timeout)
+    if workers > 1:
+        _use_workers(setup, workers, batch)
     printer = WarningPrinter()
     loaded = load_unique(list(inputs), fmt=fmt, threshold=threshold, warn=printer)
     printer.finish(f" (all in {manifest_path(output)})")
@@ -115,7 +139,7 @@ def run(
         retry_failed=retry_failed,
         overwrite=overwrite,
         inputs=list(inputs),
-        batch=BatchSettings(poll_s=poll_interval, wait=wait) if batch else None,
+        batch=BatchSettings(poll_interval, wait, batch_size) if batch else None,
         pack=1 if is_local else pack,  # embedded models already batch internally
     )
     cache = None if no_cache else ResultCache()
@@ -136,6 +160,20 @@ def run(
     )
     if as_json:
         click.echo(json.dumps(manifest.model_dump(mode="json"), indent=2))
+
+
+def _use_workers(setup: ModelSetup, workers: int, batch: bool) -> None:
+    from tagger.gateway import LiteLLMGateway
+
+    if batch:
+        raise ConfigError("--workers does not apply to --batch (the provider makes the calls).")
+    if not isinstance(setup.gateway, LiteLLMGateway):
+        raise ConfigError(
+            "--workers applies to remote models; embedded models use --threads instead."
+        )
+    from tagger.workers import WorkerGateway
+
+    setup.gateway = WorkerGateway(setup.gateway, workers)
 
 
 def _set_timeout(gateway: object, timeout: float | None) -> None:

@@ -11,9 +11,14 @@ from collections.abc import Callable, Sequence
 
 from tagger.digest.models import Intro, Section, plural
 from tagger.digest.text import one_line
-from tagger.errors import TaggerError
+from tagger.errors import ModelError, TaggerError
 
 IntroWriter = Callable[[list[Section]], str]
+
+
+class IntroUnavailable(ModelError):
+    """No model can write the intro here (e.g. no embedded text model installed)."""
+
 
 MAX_INTRO_CHARS = 600
 _NAMED = 3  # sections named in the extractive intro; the rest are summed up
@@ -36,13 +41,21 @@ def extractive_intro(sections: Sequence[Section]) -> str:
     return f"Today: {head} and {named[-1]}." if head else f"Today: {named[-1]}."
 
 
-def intro_facts(sections: Sequence[Section], titles_per_section: int = 3) -> str:
+def intro_facts(
+    sections: Sequence[Section], titles_per_section: int = 3, *, counts: bool = True
+) -> str:
     """The day's contents as plain lines, for a model-written intro's prompt."""
     lines = []
     for section in sections:
         titles = "; ".join(e.title for e in section.entries[:titles_per_section])
-        lines.append(f"- {section.label} ({section.count}): {titles}")
+        count = f" ({section.count})" if counts else ""
+        lines.append(f"- {section.label}{count}: {titles}")
     return "\n".join(lines)
+
+
+def counts_sentence(sections: Sequence[Section]) -> str:
+    """The extractive intro without its 'Today:' ('82 papers on Large language models, ...')."""
+    return extractive_intro(sections).removeprefix("Today: ")
 
 
 def compose_intro(sections: list[Section], writer: IntroWriter | None) -> Intro:
@@ -51,6 +64,8 @@ def compose_intro(sections: list[Section], writer: IntroWriter | None) -> Intro:
         return Intro(text=extractive_intro(sections), source="extractive")
     try:
         text = _tidy(writer(sections))
+    except IntroUnavailable as exc:
+        return _fallback(sections, exc.message)
     except TaggerError as exc:
         # A digest without its intro is still worth sending; keep why it is the plain one.
         return _fallback(sections, f"the intro model failed: {exc}")

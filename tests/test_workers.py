@@ -1,0 +1,95 @@
+"""`tagger run --workers N`: the calls run in child processes, the results are the same."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLES, invoke
+from fake_openai import FakeOpenAI
+
+
+def rows(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_workers_answer_every_paper_like_one_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeOpenAI() as server:
+        base = ["--model", "openai/fake", "--api-base", server.base_url, "--limit", "24"]
+        ran = invoke(capsys, "run", str(SAMPLES), "-o", str(tmp_path / "w.jsonl"), *base,
+                     "--workers", "3", "--concurrency", "6")  # fmt: skip
+        assert ran.code == 0, ran.err
+        in_workers = len(server.requests)
+        # the same run in one process: same cache keys, so every paper is a hit
+        again = invoke(capsys, "run", str(SAMPLES), "-o", str(tmp_path / "p.jsonl"), *base)
+        assert again.code == 0, again.err
+    assert in_workers == 24 and len(server.requests) == 24
+    workers, single = rows(tmp_path / "w.jsonl"), rows(tmp_path / "p.jsonl")
+    assert all(r["status"] == "ok" for r in workers)
+    assert all(r["cached"] for r in single)
+    by_id = {r["id"]: (r["tags"], r["summary"]) for r in single}
+    assert {r["id"]: (r["tags"], r["summary"]) for r in workers} == by_id
+    manifest = json.loads((tmp_path / "w.run.json").read_text())
+    assert manifest["usage"]["calls"] == 24 and manifest["usage"]["prompt_tokens"] > 0
+
+
+def test_re_asks_and_failures_cross_the_process_boundary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "o.jsonl"
+    with FakeOpenAI() as server:
+        bad = {"content": json.dumps({"tags": ["not-a-tag"], "summary": "Finds things."})}
+        server.enqueue(bad, bad, bad, bad, bad)  # one paper invalid after all re-asks (3 calls)
+        base = ["--model", "openai/fake", "--api-base", server.base_url, "--limit", "3"]
+        ran = invoke(capsys, "run", str(SAMPLES), "-o", str(out), *base, "--workers", "2",
+                     "--concurrency", "1")  # fmt: skip
+    assert ran.code == 0, ran.err
+    result = rows(out)
+    failed = [r for r in result if r["status"] == "failed"]
+    assert len(failed) == 1 and "invalid output after 3 attempts" in str(failed[0]["error"])
+    # the second paper was re-asked twice, then answered
+    assert sum(r["status"] == "ok" for r in result) == 2
+    manifest = json.loads(out.with_name("o.run.json").read_text())
+    assert manifest["usage"]["retries"] == 4
+
+
+def test_packed_requests_run_in_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o.jsonl"
+    with FakeOpenAI() as server:
+        base = ["--model", "openai/fake", "--api-base", server.base_url, "--limit", "8"]
+        ran = invoke(capsys, "run", str(SAMPLES), "-o", str(out), *base, "--pack", "4",
+                     "--workers", "2")  # fmt: skip
+    assert ran.code == 0, ran.err
+    assert len(server.requests) == 2
+    assert all(r["status"] == "ok" for r in rows(out))
+
+
+def test_unreachable_server_fails_papers_not_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "o.jsonl"
+    base = ["--model", "openai/fake", "--api-base", "http://127.0.0.1:9/v1", "--limit", "2"]
+    ran = invoke(capsys, "run", str(SAMPLES), "-o", str(out), *base, "--workers", "2")
+    assert ran.code == 0, ran.err
+    result = rows(out)
+    assert [r["status"] for r in result] == ["failed", "failed"]
+    assert all("Connection" in str(r["error"]) for r in result)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "local/keyword", "--workers", "2"], "--workers applies to remote models"),
+        (["--model", "openai/x", "--workers", "2", "--batch"], "--workers does not apply"),
+    ],
+)
+def test_workers_refused_where_they_do_not_apply(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    ran = invoke(capsys, "run", str(SAMPLES), "-o", str(tmp_path / "o.jsonl"), *args)
+    assert ran.code == 2
+    assert message in ran.err and "Traceback" not in ran.err

@@ -180,7 +180,9 @@ def _provider_errors(doing: str) -> Iterator[None]:
         from tagger.gateway import redact
 
         status = getattr(exc, "status_code", None)
-        detail = " ".join(str(getattr(exc, "message", exc)).split())[:200]
+        body = getattr(exc, "body", None)
+        message = body.get("message") if isinstance(body, dict) else None
+        detail = " ".join(str(message or getattr(exc, "message", exc)).split())[:200]
         raise ModelError(
             f"batch API error {doing}: {f'HTTP {status}: ' if status else ''}{redact(detail)}.",
             hint="Batches submitted before it are kept; fix the cause, then rerun with "

@@ -25,17 +25,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def measure(draws: int = 15, size: int = 30, seed: int = 5) -> dict[str, Any]:
+    home = os.environ.get("TAGGER_HOME")
     with tempfile.TemporaryDirectory(prefix="tagger-intro-") as tmp:
-        os.environ["TAGGER_HOME"] = str(Path(tmp) / "home")
-        from tagger.cli.main import main
-
-        run = Path(tmp) / "run.jsonl"
+        os.environ["TAGGER_HOME"] = str(Path(tmp) / "home")  # an empty cache: every intro runs
         try:
-            main(["run", str(ROOT / "samples"), "-o", str(run), "--no-progress"])
-        except SystemExit as exc:
-            if exc.code:
-                raise
-        return _intros(run, draws, size, seed)
+            from tagger.cli.main import main
+
+            run = Path(tmp) / "run.jsonl"
+            try:
+                main(["run", str(ROOT / "samples"), "-o", str(run), "--no-progress"])
+            except SystemExit as exc:
+                if exc.code:
+                    raise
+            return _intros(run, draws, size, seed)
+        finally:
+            if home is None:
+                os.environ.pop("TAGGER_HOME", None)
+            else:
+                os.environ["TAGGER_HOME"] = home
 
 
 def _intros(run: Path, draws: int, size: int, seed: int) -> dict[str, Any]:

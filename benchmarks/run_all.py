@@ -27,7 +27,17 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import calls, concurrency, dedup, local, overhead, startup, tokens  # noqa: E402
+from benchmarks import (  # noqa: E402
+    calls,
+    concurrency,
+    dedup,
+    intro,
+    local,
+    overhead,
+    run_memory,
+    startup,
+    tokens,
+)
 
 FULL: dict[str, Callable[[], dict[str, Any]]] = {
     "startup": lambda: startup.measure(repeats=7),
@@ -36,8 +46,10 @@ FULL: dict[str, Callable[[], dict[str, Any]]] = {
     "concurrency": lambda: concurrency.measure(n=1000, latency_s=0.2, concurrency=32),
     "workers": lambda: concurrency.throughput(n=4000, concurrency=32, workers=2),
     "dedup": lambda: dedup.measure(sizes=(10_000, 100_000)),
+    "run_memory": lambda: run_memory.measure(sizes=(10_000, 100_000)),
     "tokens": lambda: tokens.measure("gpt-4o-mini"),
     "local": lambda: local.measure(threads=(1, 2)),
+    "intro": lambda: intro.measure(draws=15),
 }
 QUICK: dict[str, Callable[[], dict[str, Any]]] = {
     "startup": lambda: startup.measure(repeats=3),
@@ -46,8 +58,10 @@ QUICK: dict[str, Callable[[], dict[str, Any]]] = {
     "concurrency": lambda: concurrency.measure(n=100, latency_s=0.2, concurrency=32),
     "workers": lambda: concurrency.throughput(n=200, concurrency=32, workers=2),
     "dedup": lambda: dedup.measure(sizes=(2_000,)),
+    "run_memory": lambda: run_memory.measure(sizes=(2_000,)),
     "tokens": lambda: tokens.measure("gpt-4o-mini"),
     "local": lambda: local.measure(threads=(1, 2), limit=10),
+    "intro": lambda: intro.measure(draws=1),
 }
 
 
@@ -165,6 +179,15 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             "measure",
             None,
         )
+    if "intro" in r:
+        i = r["intro"]
+        add(
+            f"digest intro by the embedded SmolLM2, {i['days']} days",
+            f"{i['model_written']} written and validated, {i['fell_back']} fell back to the "
+            f"counted sentence; {i['median_seconds']} s median",
+            "measure",
+            None,
+        )
     if "dedup" in r:
         for size, d in r["dedup"].items():
             if not isinstance(d, dict):  # bench_seconds, finished_at
@@ -176,6 +199,17 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 d["seconds"] <= 60
                 and d["peak_rss_mib"] <= 2048
                 and min(d["precision"], d["recall"]) >= 0.95,
+            )
+    if "run_memory" in r:
+        for size, m in r["run_memory"].items():
+            if not isinstance(m, dict):
+                continue
+            add(
+                f"`tagger run` (local/keyword), {int(size):,} records",
+                f"{m['seconds']} s, {m['peak_rss_mib']} MiB; cached rerun "
+                f"{m['cached_rerun_seconds']} s, {m['cached_rerun_peak_rss_mib']} MiB",
+                "bounded memory",
+                None,
             )
     if "startup" in r:
         s = r["startup"]

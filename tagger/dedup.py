@@ -11,16 +11,20 @@ first seen; groups come out in the order of their first-seen record.
 from __future__ import annotations
 
 import hashlib
+import pickle
+import tempfile
 import zlib
+from array import array
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, Field
 
-from tagger.errors import ConfigError
+from tagger.errors import ConfigError, OutputError
 from tagger.ingest.ids import version_number
 from tagger.normalize import normalize_text
 from tagger.records import Paper
@@ -107,25 +111,96 @@ class DedupResult(BaseModel):
         )
 
     def summary(self) -> str:
-        """'310 records -> 270 unique (40 merged: 40 exact-title)'."""
-        c = self.counts()
-        parts = ", ".join(f"{n} {kind}" for kind, n in c.by_reason.items() if n)
-        merged = f"{c.merged} merged: {parts}" if c.merged else "none merged"
-        return f"{c.records} records -> {c.unique} unique ({merged})"
+        return _summary(self.counts())
+
+
+def _summary(c: DedupCounts) -> str:
+    """'310 records -> 270 unique (40 merged: 40 exact-title)'."""
+    parts = ", ".join(f"{n} {kind}" for kind, n in c.by_reason.items() if n)
+    merged = f"{c.merged} merged: {parts}" if c.merged else "none merged"
+    return f"{c.records} records -> {c.unique} unique ({merged})"
 
 
 def dedup(papers: Iterable[Paper], threshold: float = DEFAULT_THRESHOLD) -> DedupResult:
-    """Group duplicates among ``papers`` (consumed once, streaming) and pick representatives."""
-    if not 0.0 < threshold <= 1.0:
-        raise ConfigError(f"The near-duplicate threshold must be in (0, 1], not {threshold}.")
-    state = _Grouping()
-    sketches = _Sketches(threshold)
-    for paper in papers:
+    """Group duplicates among ``papers`` and pick representatives, all in one result. For large
+    inputs use `Deduplicator`, which hands the groups out one at a time."""
+    with Deduplicator(threshold) as finder:
+        finder.add_all(papers)
+        return DedupResult(threshold=threshold, groups=list(finder.groups()))
+
+
+class Deduplicator:
+    """Streaming dedup with memory that grows by ~1 KB a record, not by its text.
+
+    Records are spilled to a temporary file (TMPDIR) as they arrive; memory holds only the
+    exact-match digests, the MinHash signatures, the union-find arrays and the links that merged
+    something. `groups()` reads each representative back when it is handed out.
+    """
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
+        if not 0.0 < threshold <= 1.0:
+            raise ConfigError(f"The near-duplicate threshold must be in (0, 1], not {threshold}.")
+        self.threshold = threshold
+        self._state = _Grouping()
+        self._sketches = _Sketches(threshold)
+        self._linked = False
+
+    def __enter__(self) -> Deduplicator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._state.records.close()
+
+    def add(self, paper: Paper) -> None:
+        if self._linked:
+            raise RuntimeError("add() after groups(): create a new Deduplicator")
         title, abstract = normalize_text(paper.title), normalize_text(paper.abstract)
-        if state.add(paper, title, abstract):
-            sketches.add(len(state.papers) - 1, f"{title} {abstract}")
-    _link_near_duplicates(state, sketches, threshold)
-    return DedupResult(threshold=threshold, groups=state.groups())
+        if self._state.add(paper, title, abstract):
+            self._sketches.add(len(self._state) - 1, f"{title} {abstract}")
+
+    def add_all(self, papers: Iterable[Paper]) -> Deduplicator:
+        for paper in papers:
+            self.add(paper)
+        return self
+
+    def _link(self) -> None:
+        if not self._linked:
+            _link_near_duplicates(self._state, self._sketches, self.threshold)
+            self._sketches = _Sketches(self.threshold)  # signatures are no longer needed
+            self._linked = True
+
+    def groups(self, merged_only: bool = False) -> Iterator[DedupGroup]:
+        """Groups in the order of their first-seen record (only those that merged something,
+        with ``merged_only``)."""
+        self._link()
+        return self._state.groups(merged_only)
+
+    def counts(self) -> DedupCounts:
+        self._link()
+        state = self._state
+        merged = sum(state.merges.values())
+        return DedupCounts(
+            records=len(state),
+            unique=len(state) - merged,
+            merged=merged,
+            by_reason={kind: state.merges[kind] for kind in REASONS},
+        )
+
+    def report(self, warnings: list[str] | None = None) -> DedupReport:
+        groups = [
+            ReportGroup(id=g.paper.id, source=g.paper.source, title=g.paper.title, duplicates=d)
+            for g in self.groups(merged_only=True)
+            if (d := g.duplicates)
+        ]
+        return DedupReport(
+            threshold=self.threshold, counts=self.counts(), groups=groups, warnings=warnings or []
+        )
+
+    def summary(self) -> str:
+        return _summary(self.counts())
 
 
 @dataclass
@@ -134,23 +209,83 @@ class _Edge:
     reason: str
 
 
-@dataclass
-class _Grouping:
-    """Union-find over record indices, the exact-key tables, and the links that joined groups."""
+class _Spill:
+    """Records in a temporary file (pickles, appended), read back by index."""
 
-    papers: list[Paper] = field(default_factory=list)
-    parent: list[int] = field(default_factory=list)
-    links: dict[int, list[_Edge]] = field(default_factory=dict)
-    tables: dict[str, dict[bytes, int]] = field(
-        default_factory=lambda: {r: {} for r in ("arxiv-id", "exact-title", "exact-abstract")}
-    )
+    _FLUSH = 1 << 20
+
+    def __init__(self) -> None:
+        self._file: Any = None
+        self._offsets = array("q", [0])  # record i is bytes offsets[i]:offsets[i + 1]
+        self._flushed = 0
+        self._buffer = bytearray()
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def append(self, paper: Paper) -> None:
+        self._buffer += pickle.dumps(paper, protocol=pickle.HIGHEST_PROTOCOL)
+        self._offsets.append(self._flushed + len(self._buffer))
+        if len(self._buffer) >= self._FLUSH:
+            self._flush()
+
+    def __getitem__(self, index: int) -> Paper:
+        start, end = self._offsets[index], self._offsets[index + 1]
+        if start >= self._flushed:  # still in the buffer (a record is never split)
+            data = bytes(self._buffer[start - self._flushed : end - self._flushed])
+        else:
+            self._file.seek(start)
+            data = self._file.read(end - start)
+        paper: Paper = pickle.loads(data)
+        return paper
+
+    def _flush(self) -> None:
+        try:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="tagger-dedup-")
+            self._file.seek(self._flushed)
+            self._file.write(self._buffer)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot spill records to a temporary file ({exc.strerror or exc}).",
+                hint="Set TMPDIR to a folder with room (about 2 KB a record).",
+            ) from None
+        self._flushed += len(self._buffer)
+        self._buffer = bytearray()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._buffer = bytearray()
+
+
+class _Grouping:
+    """Union-find over record indices, the exact-key tables, and the links that joined groups.
+    Per record in memory: its parent, its representative preference, three 16-byte digests."""
+
+    def __init__(self) -> None:
+        self.records = _Spill()
+        self.parent = array("q")
+        self.has_arxiv = array("b")
+        self.version = array("q")
+        self.links: dict[int, list[_Edge]] = {}
+        self.merges: Counter[str] = Counter()  # joins by reason kind
+        self.tables: dict[str, dict[bytes, int]] = {
+            r: {} for r in ("arxiv-id", "exact-title", "exact-abstract")
+        }
+
+    def __len__(self) -> int:
+        return len(self.parent)
 
     def add(self, paper: Paper, title: str, abstract: str) -> bool:
         """Record ``paper``; False when an earlier record has its exact title and abstract, so
         its text needs no MinHash sketch of its own."""
-        index = len(self.papers)
-        self.papers.append(paper)
+        index = len(self.parent)
+        self.records.append(paper)
         self.parent.append(index)
+        self.has_arxiv.append(paper.arxiv_id is not None)
+        self.version.append(version_number(paper.version))
         keys = (("arxiv-id", paper.arxiv_id), ("exact-title", title), ("exact-abstract", abstract))
         matched = set()
         for reason, key in keys:
@@ -164,9 +299,10 @@ class _Grouping:
         return not {"exact-title", "exact-abstract"} <= matched
 
     def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]  # path halving
-            i = self.parent[i]
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]  # path halving
+            i = parent[i]
         return i
 
     def union(self, a: int, b: int, reason: str) -> None:
@@ -176,22 +312,35 @@ class _Grouping:
         self.parent[max(root_a, root_b)] = min(root_a, root_b)  # root = first seen
         self.links.setdefault(a, []).append(_Edge(b, reason))
         self.links.setdefault(b, []).append(_Edge(a, reason))
+        self.merges[reason.split(" ", 1)[0]] += 1
 
-    def groups(self) -> list[DedupGroup]:
-        members: dict[int, list[int]] = {}
-        for i in range(len(self.papers)):
-            members.setdefault(self.find(i), []).append(i)
-        return [self._group(m) for m in members.values()]  # roots ascend: input order
+    def groups(self, merged_only: bool = False) -> Iterator[DedupGroup]:
+        """Roots ascend, so groups come out in input order; members are found by sorting the
+        records by root (two int64 arrays), not by building a list per group."""
+        n = len(self.parent)
+        if n == 0:
+            return
+        roots = np.fromiter((self.find(i) for i in range(n)), dtype=np.int64, count=n)
+        order = np.argsort(roots, kind="stable")
+        sorted_roots = roots[order]
+        changes = np.flatnonzero(np.r_[True, sorted_roots[1:] != sorted_roots[:-1]])
+        bounds: list[int] = [*changes.tolist(), n]
+        del roots, sorted_roots, changes
+        for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+            if end - start == 1:
+                if not merged_only:
+                    yield DedupGroup(paper=self.records[int(order[start])])
+                continue
+            yield self._group(order[start:end].tolist())
 
     def _group(self, members: list[int]) -> DedupGroup:
         rep = max(members, key=self._preference)
-        paper = self.papers[rep]
+        paper = self.records[rep]
         tree = sorted(self._tree(rep))  # duplicates listed in input order
         return DedupGroup(paper=paper, duplicates=[self._merge(*t, paper.id) for t in tree])
 
     def _preference(self, i: int) -> tuple[bool, int, int]:
-        paper = self.papers[i]
-        return (paper.arxiv_id is not None, version_number(paper.version), -i)
+        return (bool(self.has_arxiv[i]), self.version[i], -i)
 
     def _tree(self, root: int) -> Iterator[tuple[int, int, str]]:
         """(member, neighbour it was linked to, reason), walking the links outward from root."""
@@ -206,13 +355,13 @@ class _Grouping:
                     yield edge.other, node, edge.reason
 
     def _merge(self, i: int, via: int, reason: str, rep_id: str) -> Merge:
-        paper = self.papers[i]
+        paper = self.records[i]
         ref = paper.source if paper.id == rep_id else paper.id
         return Merge(
             id=paper.id,
             source=paper.source,
             reason=reason,
-            matched=self.papers[via].source,
+            matched=self.records[via].source,
             ref=ref,
         )
 
@@ -300,7 +449,7 @@ def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
 
 
 def _link_near_duplicates(state: _Grouping, sketches: _Sketches, threshold: float) -> None:
-    shingles = _ShingleCache(state.papers)
+    shingles = _ShingleCache(state.records)
     for i, j in sorted(_candidate_pairs(sketches.signatures(), sketches.bands, sketches.rows)):
         a, b = sketches.indices[i], sketches.indices[j]
         if state.find(a) != state.find(b):
@@ -342,7 +491,7 @@ def _bucket_pairs(members: list[int]) -> Iterator[tuple[int, int]]:
 class _ShingleCache:
     """Exact shingle sets for verifying candidates, recomputed on demand; the LRU bounds memory."""
 
-    def __init__(self, papers: list[Paper], size: int = 4096) -> None:
+    def __init__(self, papers: _Spill, size: int = 4096) -> None:
         self.papers = papers
         self.size = size
         self._cache: OrderedDict[int, U32] = OrderedDict()

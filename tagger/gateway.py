@@ -44,7 +44,7 @@ _request_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.Co
 _CREDENTIAL = re.compile(
     r"(?i)(bearer\s+|api[-_ ]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]{4,}|\bsk-[A-Za-z0-9_-]{8,}"
 )
-_SECRET_ENV_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_SECRET_KEY")
+_SECRET_ENV_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_SECRET_KEY", "_PASSWORD")
 
 
 class ModelCallError(ModelError):

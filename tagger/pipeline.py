@@ -2,19 +2,61 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from tagger.dedup import DEFAULT_THRESHOLD, DedupResult, dedup
+from tagger.dedup import DEFAULT_THRESHOLD, DedupCounts, Deduplicator
 from tagger.ingest import iter_papers
 from tagger.runner import UniquePaper
+
+
+@dataclass
+class UniqueSource:
+    """The unique papers of the inputs, read back one at a time from the dedup spill."""
+
+    finder: Deduplicator
+    counts: DedupCounts
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def input_count(self) -> int:
+        return self.counts.records
+
+    @property
+    def unique_count(self) -> int:
+        return self.counts.unique
+
+    def __iter__(self) -> Iterator[UniquePaper]:
+        for group in self.finder.groups():
+            yield UniquePaper(group.paper, group.duplicate_refs)
+
+
+@contextlib.contextmanager
+def open_unique(
+    inputs: Sequence[str],
+    *,
+    fmt: str = "auto",
+    threshold: float | None = None,
+    warn: Callable[[str], None] = lambda _: None,
+) -> Iterator[UniqueSource]:
+    """Ingest (streaming) and deduplicate; warnings go to `warn` as they happen and are kept.
+    Memory holds keys and signatures, not texts: the records wait in a temporary file."""
+    warnings: list[str] = []
+
+    def on_warning(message: str) -> None:
+        warnings.append(message)
+        warn(message)
+
+    with Deduplicator(threshold or DEFAULT_THRESHOLD) as finder:
+        finder.add_all(iter_papers(inputs, fmt, on_warning))
+        yield UniqueSource(finder, finder.counts(), warnings)
 
 
 @dataclass
 class Loaded:
     papers: list[UniquePaper]
     input_count: int
-    result: DedupResult
     warnings: list[str] = field(default_factory=list)
 
 
@@ -25,13 +67,6 @@ def load_unique(
     threshold: float | None = None,
     warn: Callable[[str], None] = lambda _: None,
 ) -> Loaded:
-    """Ingest (streaming) and deduplicate; warnings go to `warn` as they happen and are kept."""
-    warnings: list[str] = []
-
-    def on_warning(message: str) -> None:
-        warnings.append(message)
-        warn(message)
-
-    result = dedup(iter_papers(inputs, fmt, on_warning), threshold or DEFAULT_THRESHOLD)
-    papers = [UniquePaper(g.paper, [m.ref for m in g.duplicates]) for g in result.groups]
-    return Loaded(papers, result.counts().records, result, warnings)
+    """`open_unique`, all in memory (for small inputs)."""
+    with open_unique(inputs, fmt=fmt, threshold=threshold, warn=warn) as source:
+        return Loaded(list(source), source.input_count, source.warnings)

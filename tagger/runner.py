@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,23 +137,34 @@ class Job:
         )
 
     async def run(
-        self, papers: Sequence[UniquePaper], input_count: int, unique_count: int | None = None
+        self,
+        papers: Iterable[UniquePaper],
+        input_count: int,
+        unique_count: int | None = None,
+        *,
+        total: int | None = None,
     ) -> RunManifest:
-        """Tag `papers` (already deduplicated; `unique_count` is before any --limit)."""
+        """Tag `papers` (already deduplicated; `unique_count` is before any --limit, `total`
+        how many `papers` yields when it is an iterator). Papers stream through: cache hits are
+        written as they are read, misses wait in a short queue for the model, so memory does not
+        grow with the input."""
         started = time.perf_counter()
+        if total is None:
+            papers = list(papers)
+            total = len(papers)
         counts = self.manifest.counts
-        counts.input, counts.unique = input_count, unique_count or len(papers)
-        todo = self._prepare_output(papers)
+        counts.input, counts.unique = input_count, unique_count or total
+        todo, done = self._prepare_output(papers)
         writer = JsonlWriter(self.s.output, append=self.s.resume)
-        self.progress.start(len(todo))
+        self.progress.start(max(total - done, 0))
         try:
-            misses = self._serve_from_cache(todo, writer)
             if self.s.batch is not None:
                 from tagger.batch_run import run_batch
 
+                misses = [item for item in todo if not self._serve_cached(item, writer)]
                 await run_batch(self, misses, writer, self.s.batch)
             else:
-                await self._call_model(misses, writer)
+                await self._call_model(todo, writer)
         except BaseException:
             self.manifest.interrupted = True
             raise
@@ -165,7 +177,8 @@ class Job:
             write_manifest(self.manifest, self.s.output)
         return self.manifest
 
-    def _prepare_output(self, papers: Sequence[UniquePaper]) -> list[UniquePaper]:
+    def _prepare_output(self, papers: Iterable[UniquePaper]) -> tuple[Iterator[UniquePaper], int]:
+        """The papers still to do, and how many OUT already has (--resume)."""
         out = self.s.output
         if out.is_dir():
             raise OutputError("is a directory.", path=str(out), hint="Pass a file, e.g. out.jsonl.")
@@ -176,7 +189,7 @@ class Job:
                     path=str(out),
                     hint="Use --resume to continue it, or --overwrite to start over.",
                 )
-            return list(papers)
+            return iter(papers), 0
         done, good_bytes = read_done(out)
         truncate_to(out, good_bytes)
         if self.s.retry_failed:
@@ -184,36 +197,50 @@ class Job:
             if failed:
                 rewrite_without(out, failed, good_bytes)
                 done = {pid: rec for pid, rec in done.items() if pid not in failed}
-        self.manifest.counts.skipped_resume = sum(1 for u in papers if u.paper.id in done)
-        return [u for u in papers if u.paper.id not in done]
+        return self._skip_done(papers, set(done)), len(done)
 
-    def _serve_from_cache(self, todo: list[UniquePaper], writer: JsonlWriter) -> list[UniquePaper]:
-        misses: list[UniquePaper] = []
-        for item in todo:
-            answer = self.cache.get(self.cache_key(item.paper)) if self.cache else None
-            if answer is None:
-                misses.append(item)
-                continue
-            original = Usage(
-                prompt_tokens=answer.prompt_tokens,
-                completion_tokens=answer.completion_tokens,
-                cost_usd=answer.cost_usd,
-                latency_s=answer.latency_s,
-            )  # what the answer cost when it was made; calls=0 marks it as not spent now
-            self._write_ok(writer, item, answer.tags, answer.summary, cached=True, usage=original)
-            self.manifest.counts.cached += 1
-            self.progress.advance(cached=True)
-        return misses
+    def _skip_done(self, papers: Iterable[UniquePaper], done: set[str]) -> Iterator[UniquePaper]:
+        for item in papers:
+            if item.paper.id in done:
+                self.manifest.counts.skipped_resume += 1
+            else:
+                yield item
 
-    async def _call_model(self, misses: list[UniquePaper], writer: JsonlWriter) -> None:
-        queue: asyncio.Queue[UniquePaper] = asyncio.Queue()
-        for item in misses:
-            queue.put_nowait(item)
-        workers = [
-            asyncio.create_task(self._worker(queue, writer))
-            for _ in range(max(1, min(self.s.concurrency, len(misses))))
-        ]
+    def _serve_cached(self, item: UniquePaper, writer: JsonlWriter) -> bool:
+        """Write `item` from the cache if its answer is there."""
+        answer = self.cache.get(self.cache_key(item.paper)) if self.cache else None
+        if answer is None:
+            return False
+        original = Usage(
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+            cost_usd=answer.cost_usd,
+            latency_s=answer.latency_s,
+        )  # what the answer cost when it was made; calls=0 marks it as not spent now
+        self._write_ok(writer, item, answer.tags, answer.summary, cached=True, usage=original)
+        self.manifest.counts.cached += 1
+        self.progress.advance(cached=True)
+        return True
+
+    async def _call_model(self, todo: Iterator[UniquePaper], writer: JsonlWriter) -> None:
+        """Read `todo`, answering from the cache; misses go to `concurrency` workers through a
+        bounded queue, so at most a few hundred papers are held at once."""
+        slots = max(1, self.s.concurrency)
+        queue: asyncio.Queue[UniquePaper | None] = asyncio.Queue(maxsize=4 * slots * self.s.pack)
+        workers: list[asyncio.Task[None]] = []
         try:
+            for count, item in enumerate(todo, start=1):
+                if self._serve_cached(item, writer):
+                    if count % 256 == 0:
+                        await asyncio.sleep(0)  # long runs of hits: let answers in flight land
+                    continue
+                if len(workers) < slots:
+                    workers.append(asyncio.create_task(self._worker(queue, writer)))
+                if not await _feed(queue, item, workers):
+                    break  # a worker died (e.g. the disk is full): gather below raises it
+            for _ in workers:
+                if not await _feed(queue, None, workers):
+                    break
             await asyncio.gather(*workers)
         finally:
             for task in workers:
@@ -222,13 +249,24 @@ class Job:
             if close is not None:  # worker processes (tagger.workers) end with the loop
                 await close()
 
-    async def _worker(self, queue: asyncio.Queue[UniquePaper], writer: JsonlWriter) -> None:
-        while not queue.empty():
-            items = [queue.get_nowait() for _ in range(min(self.s.pack, queue.qsize()))]
-            if len(items) > 1 and await self._packed(items, writer):
-                continue
-            for item in items:
-                await self._single(item, writer)
+    async def _worker(self, queue: asyncio.Queue[UniquePaper | None], writer: JsonlWriter) -> None:
+        """Take papers (up to --pack at once) until this worker's end marker (None) comes."""
+        while True:
+            first = await queue.get()
+            if first is None:
+                return
+            items, last = [first], False
+            while len(items) < self.s.pack and not queue.empty():
+                item = queue.get_nowait()
+                if item is None:
+                    last = True
+                    break
+                items.append(item)
+            if not (len(items) > 1 and await self._packed(items, writer)):
+                for item in items:
+                    await self._single(item, writer)
+            if last:
+                return
 
     async def _packed(self, items: list[UniquePaper], writer: JsonlWriter) -> bool:
         """One request for several papers; False (nothing written) if it fails, so the caller
@@ -363,6 +401,24 @@ class Job:
         self.progress.advance(failed=True)
 
 
-def limit_papers(papers: Iterable[UniquePaper], limit: int | None) -> list[UniquePaper]:
-    items = list(papers)
-    return items if limit is None else items[:limit]
+async def _feed(
+    queue: asyncio.Queue[UniquePaper | None],
+    item: UniquePaper | None,
+    workers: list[asyncio.Task[None]],
+) -> bool:
+    """Put `item` in the queue; False if a worker ended first (nobody would take it)."""
+    try:
+        queue.put_nowait(item)
+        return True
+    except asyncio.QueueFull:
+        pass
+    put = asyncio.ensure_future(queue.put(item))
+    await asyncio.wait({put, *workers}, return_when=asyncio.FIRST_COMPLETED)
+    if put.done():
+        return True
+    put.cancel()
+    return False
+
+
+def limit_papers(papers: Iterable[UniquePaper], limit: int | None) -> Iterator[UniquePaper]:
+    return iter(papers) if limit is None else itertools.islice(papers, limit)

@@ -11,8 +11,7 @@ import click
 from pydantic import BaseModel
 
 from tagger.cli.common import WarningPrinter
-from tagger.dedup import DEFAULT_THRESHOLD, DedupCounts, DedupGroup, DedupResult
-from tagger.dedup import dedup as find_duplicates
+from tagger.dedup import DEFAULT_THRESHOLD, DedupCounts, DedupGroup, Deduplicator
 from tagger.errors import ConfigError, OutputError
 from tagger.ingest import FORMATS, iter_papers
 
@@ -66,17 +65,20 @@ def dedup(
     """
     _check_outputs(inputs, [output, report_path])
     warnings = WarningPrinter()
-    result = find_duplicates(iter_papers(inputs, fmt, warnings), threshold)
-    warnings.finish(" (all are in the --report file)" if report_path else "")
-    write_unique(output, result.groups)
-    if report_path:
-        _write_atomic(report_path, [result.report(warnings.messages).model_dump_json(indent=2)])
-    click.echo(f"tagger: {result.summary()}", err=True)
-    if as_json:
-        click.echo(_summary(result, output, report_path, len(warnings.messages)).model_dump_json())
+    with Deduplicator(threshold) as finder:  # records wait on disk, not in memory
+        finder.add_all(iter_papers(inputs, fmt, warnings))
+        warnings.finish(" (all are in the --report file)" if report_path else "")
+        write_unique(output, finder.groups())
+        if report_path:
+            report = finder.report(warnings.messages).model_dump_json(indent=2)
+            _write_atomic(report_path, [report])
+        click.echo(f"tagger: {finder.summary()}", err=True)
+        if as_json:
+            summary = _summary(finder, output, report_path, len(warnings.messages))
+            click.echo(summary.model_dump_json())
 
 
-def write_unique(path: str, groups: Sequence[DedupGroup]) -> None:
+def write_unique(path: str, groups: Iterable[DedupGroup]) -> None:
     """One JSON line per unique paper: the Paper's fields plus its merged duplicates."""
     lines = (
         json.dumps({**g.paper.model_dump(mode="json"), "duplicates": g.duplicate_refs})
@@ -85,10 +87,10 @@ def write_unique(path: str, groups: Sequence[DedupGroup]) -> None:
     _write_atomic(path, lines)
 
 
-def _summary(result: DedupResult, output: str, report: str | None, warnings: int) -> DedupSummary:
+def _summary(finder: Deduplicator, output: str, report: str | None, warnings: int) -> DedupSummary:
     return DedupSummary(
-        counts=result.counts(),
-        threshold=result.threshold,
+        counts=finder.counts(),
+        threshold=finder.threshold,
         output=output,
         report=report,
         warnings=warnings,

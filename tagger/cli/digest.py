@@ -11,6 +11,7 @@ import click
 if TYPE_CHECKING:
     from tagger.digest import Digest, Format, IntroWriter, LoadedRuns, RenderOptions
     from tagger.digest.group import GroupBy
+    from tagger.digest.smtp import SmtpSettings
     from tagger.digest.state import SentState
     from tagger.taxonomy import Taxonomy
 
@@ -100,7 +101,20 @@ FORMAT_CHOICES = ["md", "html", "txt", "rss", "json", "eml"]
     "--smtp",
     "smtp_server",
     metavar="HOST:PORT",
-    help="Send it as email via this SMTP relay (no login/TLS); prints nothing unless -o.",
+    help="Send it as email via this SMTP server; prints nothing unless -o.",
+)
+@click.option(
+    "--smtp-security",
+    type=click.Choice(["auto", "starttls", "ssl", "none"]),
+    default="auto",
+    show_default=True,
+    help="auto: TLS on port 465, else STARTTLS when the server offers it.",
+)
+@click.option(
+    "--smtp-user",
+    default=None,
+    envvar="TAGGER_SMTP_USER",
+    help="SMTP login; the password is read from TAGGER_SMTP_PASSWORD.",
 )
 @click.option(
     "--link",
@@ -128,6 +142,8 @@ def digest(
     sender: str,
     recipients: tuple[str, ...],
     smtp_server: str | None,
+    smtp_security: str,
+    smtp_user: str | None,
     link: str,
 ) -> None:
     """Render a newsletter from RUNS (JSONL files written by `tagger run`).
@@ -144,7 +160,7 @@ def digest(
     taxonomy = load_taxonomy(taxonomy_path)
     loaded = load_runs(runs)
     only = _tag_ids(tag_args, taxonomy, loaded)
-    _check_mail_options(fmt, smtp_server, sender, recipients)
+    smtp = _check_mail_options(fmt, smtp_server, sender, recipients, smtp_security, smtp_user)
     sent_state = load_state(state) if state else SentState()
     date = (day or dt.datetime.now()).date()
     placement = Placement(cast("GroupBy", group_by), all_sections, only, top)
@@ -156,7 +172,7 @@ def digest(
         return
     _warn_intro(result)
     opts = RenderOptions(link, sender, recipients)
-    _deliver(result, cast("Format", fmt), output, smtp_server, opts)
+    _deliver(result, cast("Format", fmt), output, smtp, opts)
     if state:
         _mark_sent(state, sent_state, result)
     click.echo(f"tagger digest: {result.summary_line()} for {result.date}.", err=True)
@@ -190,24 +206,32 @@ def _tag_ids(args: tuple[str, ...], taxonomy: Taxonomy, loaded: LoadedRuns) -> f
 
 
 def _check_mail_options(
-    fmt: str, smtp_server: str | None, sender: str, recipients: tuple[str, ...]
-) -> None:
+    fmt: str,
+    smtp_server: str | None,
+    sender: str,
+    recipients: tuple[str, ...],
+    security: str,
+    user: str | None,
+) -> SmtpSettings | None:
     """Fail before any work when the email options cannot work."""
     from tagger.digest.render_eml import check_addresses
-    from tagger.digest.smtp import parse_hostport
+    from tagger.digest.smtp import smtp_settings
 
     if fmt != "eml" and not smtp_server:
-        return
+        return None
     if not recipients:
         _config_error("--format eml and --smtp need at least one --to ADDRESS.")
     check_addresses([sender], "--from")
     check_addresses(recipients, "--to")
-    if smtp_server:
-        parse_hostport(smtp_server)
+    return smtp_settings(smtp_server, security, user) if smtp_server else None
 
 
 def _deliver(
-    result: Digest, fmt: Format, output: Path | None, smtp_server: str | None, opts: RenderOptions
+    result: Digest,
+    fmt: Format,
+    output: Path | None,
+    smtp: SmtpSettings | None,
+    opts: RenderOptions,
 ) -> None:
     """Write (file or stdout), then send: the state is only touched once both succeeded."""
     from tagger.atomic import write_atomic
@@ -216,18 +240,18 @@ def _deliver(
     text = render(result, fmt, opts)
     if output is not None:
         write_atomic(output, text)
-    elif not smtp_server:
+    elif smtp is None:
         click.echo(text, nl=False)
-    if smtp_server:
-        _send(result, smtp_server, opts)
+    if smtp is not None:
+        _send(result, smtp, opts)
 
 
-def _send(result: Digest, server: str, opts: RenderOptions) -> None:
+def _send(result: Digest, smtp: SmtpSettings, opts: RenderOptions) -> None:
     from tagger.digest.render_eml import build_message
     from tagger.digest.smtp import send
 
-    send(build_message(result, opts.sender, opts.recipients), server)
-    click.echo(f"tagger digest: sent to {', '.join(opts.recipients)} via {server}.", err=True)
+    send(build_message(result, opts.sender, opts.recipients), smtp)
+    click.echo(f"tagger digest: sent to {', '.join(opts.recipients)} via {smtp.address}.", err=True)
 
 
 def _mark_sent(path: Path, before: SentState, result: Digest) -> None:

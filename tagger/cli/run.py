@@ -102,7 +102,7 @@ def run(
     """
     from tagger.cache import ResultCache
     from tagger.output import manifest_path
-    from tagger.pipeline import load_unique
+    from tagger.pipeline import open_unique
     from tagger.progress import progress_for_stderr
     from tagger.runner import BatchSettings, Job, RunSettings, limit_papers
     from tagger.setup import build_setup
@@ -124,9 +124,6 @@ def run(
     if workers > 1:
         _use_workers(setup, workers, batch)
     printer = WarningPrinter()
-    loaded = load_unique(list(inputs), fmt=fmt, threshold=threshold, warn=printer)
-    printer.finish(f" (all in {manifest_path(output)})")
-    papers = limit_papers(loaded.papers, limit)
     is_local = setup.gateway.api_base is None and setup.gateway.model.startswith("local/")
     settings = RunSettings(
         output=output,
@@ -143,15 +140,26 @@ def run(
         pack=1 if is_local else pack,  # embedded models already batch internally
     )
     cache = None if no_cache else ResultCache()
-    job = Job(settings, setup.gateway, cache, progress=progress_for_stderr(progress), warn=echo_err)
-    job.manifest.warnings.extend(loaded.warnings)
     try:
-        manifest = asyncio.run(job.run(papers, loaded.input_count, len(loaded.papers)))
+        with open_unique(list(inputs), fmt=fmt, threshold=threshold, warn=printer) as source:
+            printer.finish(f" (all in {manifest_path(output)})")
+            job = Job(
+                settings,
+                setup.gateway,
+                cache,
+                progress=progress_for_stderr(progress),
+                warn=echo_err,
+            )
+            job.manifest.warnings.extend(source.warnings)
+            papers = limit_papers(source, limit)
+            count = min(source.unique_count, limit or source.unique_count)
+            run = job.run(papers, source.input_count, source.unique_count, total=count)
+            manifest = asyncio.run(run)
     finally:
         if cache is not None:
             cache.close()
     c, u = manifest.counts, manifest.usage
-    limited = f", first {len(papers)} (--limit)" if len(papers) < c.unique else ""
+    limited = f", first {count} (--limit)" if count < c.unique else ""
     echo_err(
         f"{c.input} records -> {c.unique} unique{limited}; tagged {c.tagged} ({c.cached} cached), "
         f"failed {c.failed}, skipped {c.skipped_resume} already done -> {output} "

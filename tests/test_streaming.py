@@ -1,0 +1,101 @@
+"""Bounded memory: dedup spills records to disk, and the run loop reads its input as it goes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import FakeGateway
+from tagger.dedup import Deduplicator, dedup
+from tagger.gateway import ModelRequest, ModelResult
+from tagger.prompts import load_prompt
+from tagger.records import Paper
+from tagger.runner import Job, RunSettings, UniquePaper
+from tagger.taxonomy import Taxonomy
+
+OK = {"tags": ["llm"], "summary": "Studies language models."}
+
+
+def paper(i: int, words: int = 300) -> Paper:
+    text = " ".join(f"w{i}x{k}" for k in range(words))  # ~2.7 KB, unique per i
+    return Paper(id=f"id{i}", title=f"Paper {i}", abstract=text, source=f"f.jsonl:{i + 1}")
+
+
+def test_spilled_records_come_back_whole_and_grouped_as_in_memory() -> None:
+    records = [paper(i) for i in range(600)]  # ~1.6 MB: past the 1 MB spill buffer
+    records += [records[5].model_copy(update={"id": "again", "source": "f.jsonl:601"})]
+    records += [records[400].model_copy(update={"title": "PAPER 400!", "source": "f.jsonl:602"})]
+    with Deduplicator() as finder:
+        finder.add_all(records)
+        groups = list(finder.groups())
+        counts = finder.counts()
+        merged = [g for g in finder.groups(merged_only=True)]
+    assert [g.paper for g in groups] == records[:600]
+    assert [len(g.duplicates) for g in merged] == [1, 1]
+    assert counts.records == 602 and counts.unique == 600
+    assert counts == dedup(records).counts()
+
+
+class CountingSource:
+    """Unique papers handed out one at a time, counting how many were taken."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.taken = n, 0
+
+    def __iter__(self) -> Iterator[UniquePaper]:
+        for i in range(self.n):
+            self.taken += 1
+            yield UniquePaper(
+                Paper(id=f"id{i}", title=f"P {i}", abstract="An abstract.", source="s")
+            )
+
+
+class WatchingGateway(FakeGateway):
+    def __init__(self, source: CountingSource) -> None:
+        super().__init__()
+        self.source, self.taken_at_call = source, []
+        self.default = OK
+
+    async def complete(self, request: ModelRequest) -> ModelResult:
+        self.taken_at_call.append(self.source.taken)
+        await asyncio.sleep(0)
+        return await super().complete(request)
+
+
+def test_the_run_reads_its_input_as_it_goes(tmp_path: Path, tiny_taxonomy: Taxonomy) -> None:
+    source = CountingSource(2000)
+    gateway = WatchingGateway(source)
+    settings = RunSettings(
+        output=tmp_path / "o.jsonl", prompt=load_prompt(), taxonomy=tiny_taxonomy, concurrency=4
+    )
+    manifest = asyncio.run(Job(settings, gateway, None).run(source, 2000, total=2000))
+    assert manifest.counts.tagged == 2000
+    lines = (tmp_path / "o.jsonl").read_text().splitlines()
+    assert sorted(json.loads(x)["id"] for x in lines) == sorted(f"id{i}" for i in range(2000))
+    # by the 100th call only a short queue's worth was read ahead, not the whole input
+    assert gateway.taken_at_call[99] <= 100 + 4 * 4 + 4
+
+
+class BrokenGateway(FakeGateway):
+    async def complete(self, request: ModelRequest) -> ModelResult:
+        raise RuntimeError("bug in a gateway")
+
+
+def test_a_worker_that_dies_ends_the_run_instead_of_hanging(
+    tmp_path: Path, tiny_taxonomy: Taxonomy
+) -> None:
+    settings = RunSettings(
+        output=tmp_path / "o.jsonl", prompt=load_prompt(), taxonomy=tiny_taxonomy, concurrency=2
+    )
+    job = Job(settings, BrokenGateway(), None)
+
+    async def bounded() -> None:
+        await asyncio.wait_for(job.run(CountingSource(500), 500, total=500), timeout=30)
+
+    with pytest.raises(RuntimeError, match="bug in a gateway"):
+        asyncio.run(bounded())
+    assert job.manifest.interrupted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,3 +100,20 @@ def test_a_worker_that_dies_ends_the_run_instead_of_hanging(
     with pytest.raises(RuntimeError, match="bug in a gateway"):
         asyncio.run(bounded())
     assert job.manifest.interrupted
+
+
+def test_a_spill_folder_that_cannot_be_written_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import invoke
+
+    data = tmp_path / "papers.jsonl"
+    records = (paper(i).model_dump(include={"id", "title", "abstract"}) for i in range(600))
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))  # > 1 MB: it must spill
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(not_a_folder))  # what TMPDIR=<file> gives
+    result = invoke(capsys, "dedup", str(data), "-o", str(tmp_path / "u.jsonl"))
+    assert result.code == 2 and len(result.err_lines) == 1, result.err
+    assert "cannot spill records to a temporary file" in result.err and "TMPDIR" in result.err
+    assert not (tmp_path / "u.jsonl").exists()

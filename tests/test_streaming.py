@@ -30,7 +30,7 @@ def test_spilled_records_come_back_whole_and_grouped_as_in_memory() -> None:
     records = [paper(i) for i in range(600)]  # ~1.6 MB: past the 1 MB spill buffer
     records += [records[5].model_copy(update={"id": "again", "source": "f.jsonl:601"})]
     records += [records[400].model_copy(update={"title": "PAPER 400!", "source": "f.jsonl:602"})]
-    with Deduplicator() as finder:
+    with Deduplicator(memory_bytes=20_000) as finder:  # the first few held, the rest spilled
         finder.add_all(records)
         groups = list(finder.groups())
         counts = finder.counts()
@@ -113,6 +113,7 @@ def test_a_spill_folder_that_cannot_be_written_is_one_line(
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
     monkeypatch.setattr(tempfile, "tempdir", str(not_a_folder))  # what TMPDIR=<file> gives
+    monkeypatch.setenv("TAGGER_DEDUP_MEMORY_MB", "0")  # spill from the first record
     result = invoke(capsys, "dedup", str(data), "-o", str(tmp_path / "u.jsonl"))
     assert result.code == 2 and len(result.err_lines) == 1, result.err
     assert "cannot spill records to a temporary file" in result.err and "TMPDIR" in result.err

@@ -52,6 +52,13 @@ if TYPE_CHECKING:
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N gold papers.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=None, help="Parallel calls.")
+@click.option(
+    "--pack",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="Abstracts per request (remote models), to measure what packing does to quality.",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report instead of the table.")
 @click.option(
@@ -81,6 +88,7 @@ def eval_(
     limit: int | None,
     no_cache: bool,
     concurrency: int | None,
+    pack: int,
     progress: bool | None,
     as_json: bool,
     output: Path | None,
@@ -108,7 +116,9 @@ def eval_(
         baseline=baseline,
         metrics=metrics,
         max_drop=max_drop,
-        predict=PredictOptions(use_cache=not no_cache, concurrency=concurrency, progress=progress),
+        predict=PredictOptions(
+            use_cache=not no_cache, concurrency=concurrency, progress=progress, pack=pack
+        ),
     )
     paths = report_paths(output, tagger_home())
     report = run_eval(options, paths)

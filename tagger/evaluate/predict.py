@@ -23,6 +23,7 @@ class PredictOptions:
     use_cache: bool = True
     concurrency: int | None = None
     progress: bool | None = None  # None: a bar when stderr is a terminal
+    pack: int = 1  # abstracts per request for remote models (--pack K); embedded ones ignore it
 
 
 def repeat_namespace(index: int) -> str:
@@ -83,6 +84,7 @@ async def _run_once(
         overwrite=True,  # the log belongs to this eval, like the report beside it
         namespace=repeat_namespace(index),
         inputs=[gold.path],
+        pack=1 if is_local(setup.gateway.model) else options.pack,
     )
     description = f"{plan.label} run {index + 1}" if index else plan.label
     job = Job(settings, setup.gateway, cache, progress=_progress(options.progress, description))

@@ -107,6 +107,11 @@ def run_eval(options: EvalOptions, paths: ReportPaths) -> EvalReport:
     gold = load_gold(options.gold_path or DEFAULT_GOLD, taxonomy).limited(options.limit)
     systems = _plan(options, paths)
     notes = _collect(systems, gold, options)
+    if options.predict.pack > 1:
+        notes.append(
+            f"remote models were sent {options.predict.pack} abstracts per request (--pack); "
+            "embedded models answer one paper at a time"
+        )
     results = [_score(s, gold, taxonomy) for s in systems]
     report = EvalReport(
         tagger_version=__version__,

@@ -71,6 +71,7 @@ class ModelRequest:
     taxonomy: Taxonomy
     max_tags: int
     context: dict[str, Any] | None = None  # validation context; default: the paper's title
+    sampling: dict[str, Any] | None = None  # overrides for this request (a pack's max_tokens)
 
     def validation_context(self) -> dict[str, Any]:
         return self.context if self.context is not None else {"title": self.paper.title}
@@ -209,7 +210,10 @@ class LiteLLMGateway:
 
     async def complete(self, request: ModelRequest) -> ModelResult:
         return await self.complete_messages(
-            request.messages, request.response_model, request.validation_context()
+            request.messages,
+            request.response_model,
+            request.validation_context(),
+            request.sampling,
         )
 
     async def complete_messages(
@@ -217,6 +221,7 @@ class LiteLLMGateway:
         messages: list[dict[str, str]],
         response_model: type[BaseModel],
         context: dict[str, Any],
+        sampling: Mapping[str, Any] | None = None,
     ) -> ModelResult:
         """One validated answer: `complete` without the paper (what a worker process receives)."""
         client = self._instructor()
@@ -230,7 +235,7 @@ class LiteLLMGateway:
                 messages=messages,
                 response_model=_prepared(response_model),
                 max_retries=self.max_retries,
-                **self.sampling,
+                **{**self.sampling, **(sampling or {})},
             )
         except Exception as exc:
             reason = redact(_failure_reason(exc, self.max_retries), [self._api_key])

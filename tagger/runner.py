@@ -281,6 +281,8 @@ class Job:
             taxonomy=self.s.taxonomy,
             max_tags=self.s.max_tags,
             context={"titles": titles},
+            # K answers need K times the room of one
+            sampling={"max_tokens": self.s.prompt.sampling.max_tokens * len(items)},
         )
         try:
             result = await self.gateway.complete(request)

@@ -117,7 +117,8 @@ class WorkerGateway:
             model_id = worker.models[request.response_model] = len(worker.models)
             frames.append(_frame(("model", model_id, request.response_model)))
         context = request.validation_context()
-        frames.append(_frame(("call", call_id, model_id, request.messages, context)))
+        call = ("call", call_id, model_id, request.messages, context, request.sampling)
+        frames.append(_frame(call))
         future: asyncio.Future[ModelResult] = asyncio.get_running_loop().create_future()
         worker.pending[call_id] = (future, request)
         worker.writer.write(b"".join(frames))
@@ -231,9 +232,11 @@ async def _serve(sock: socket.socket) -> None:
     models: dict[int, type[BaseModel]] = {}
     tasks: set[asyncio.Task[None]] = set()
 
-    async def answer(call_id: int, model: type[BaseModel], messages: Any, context: Any) -> None:
+    async def answer(
+        call_id: int, model: type[BaseModel], messages: Any, context: Any, sampling: Any
+    ) -> None:
         try:
-            result = await gateway.complete_messages(messages, model, context)
+            result = await gateway.complete_messages(messages, model, context, sampling)
         except ModelCallError as exc:
             reply: tuple[Any, ...] = (call_id, False, str(exc), exc.usage)
         except Exception as exc:  # a bug here must not hang the parent's request
@@ -249,8 +252,10 @@ async def _serve(sock: socket.socket) -> None:
             if message[0] == "model":
                 models[message[1]] = message[2]
                 continue
-            _, call_id, model_id, messages, context = message
-            task = asyncio.create_task(answer(call_id, models[model_id], messages, context))
+            _, call_id, model_id, messages, context, sampling = message
+            task = asyncio.create_task(
+                answer(call_id, models[model_id], messages, context, sampling)
+            )
             tasks.add(task)
             task.add_done_callback(tasks.discard)
     except (asyncio.IncompleteReadError, ConnectionError):

@@ -237,3 +237,37 @@ def test_embedded_model_gates_against_its_own_baseline(
     assert "Gate passed" in result.out
     saved = list((tagger_home / "evals").glob("*/report.predictions.jsonl"))
     assert len(saved) == 1  # without -o the log lands under $TAGGER_HOME/evals/<timestamp>/
+
+
+def pack_oracle(body: dict[str, Any]) -> Reply:
+    """Right when asked about one paper; in a pack, right only about the first of them."""
+    user = body["messages"][-1]["content"]
+    packed = re.findall(r'<abstract id="(p\d+)">\nTitle: (.*)', user)
+    if not packed:
+        name = re.search(r"Title: (.*)", user)
+        assert name is not None
+        tags = GOLD_TAGS[name.group(1).strip()]
+        return {"content": json.dumps({"tags": tags, "summary": "Studies the problem."})}
+    items = [
+        {"id": pid, "tags": GOLD_TAGS[title.strip()] if i == 0 else ["llm"],
+         "summary": f"Studies problem {pid}."}
+        for i, (pid, title) in enumerate(packed)
+    ]  # fmt: skip
+    return {"content": json.dumps({"items": items})}
+
+
+def test_pack_measures_what_packing_does_to_quality(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeOpenAI(default=pack_oracle) as server:
+        base = [*GOLD, "--model", "openai/packer", "--api-base", server.base_url]
+        single = tagger(capsys, *base, "-o", str(tmp_path / "one.json"))
+        calls = len(server.requests)
+        packed = tagger(capsys, *base, "--pack", "2", "-o", str(tmp_path / "two.json"))
+        pack_calls = len(server.requests) - calls
+    assert single.code == 0 and packed.code == 0, packed.err
+    assert calls == 4 and pack_calls == 2  # 4 gold papers, two per request
+    one, two = report(tmp_path / "one.json"), report(tmp_path / "two.json")
+    assert one["systems"][0]["metrics"]["micro_f1"] == 1.0
+    assert two["systems"][0]["metrics"]["micro_f1"] < 1.0  # the second of each pack was wrong
+    assert any("2 abstracts per request" in note for note in two["notes"])

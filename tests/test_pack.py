@@ -21,8 +21,11 @@ def test_pack_sends_k_abstracts_per_request(tmp_path: Path) -> None:
         main(["run", str(SAMPLES), "-o", str(out), *base, "--pack", "4", "--concurrency", "2"])
         packed_requests = len(server.requests)
         user = server.requests[0]["body"]["messages"][1]["content"]
+        room = server.requests[0]["body"]["max_tokens"]
         main(["run", str(SAMPLES), "-o", str(tmp_path / "single.jsonl"), *base])
     assert packed_requests == 4
+    assert room == 4 * 300  # four answers get four times one answer's max_tokens
+    assert server.requests[-1]["body"]["max_tokens"] == 300  # a single request keeps its own
     assert user.count("</abstract>") == 4 and '<abstract id="p4">' in user
     result = rows(out)
     assert len(result) == 16 and all(r["status"] == "ok" for r in result)

@@ -42,6 +42,15 @@ def model_options(func: F) -> F:
     return func
 
 
+pack_option = click.option(
+    "--pack",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="Abstracts per request (remote models; embedded ones answer one paper at a time).",
+)
+
+
 def echo_err(message: str) -> None:
     click.echo(message, err=True)
 

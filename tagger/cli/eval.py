@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tagger.cli.common import echo_err, model_options
+from tagger.cli.common import echo_err, model_options, pack_option
 
 if TYPE_CHECKING:
     from tagger.evaluate.models import EvalReport
@@ -52,13 +52,7 @@ if TYPE_CHECKING:
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N gold papers.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=None, help="Parallel calls.")
-@click.option(
-    "--pack",
-    type=click.IntRange(1, 32),
-    default=1,
-    show_default=True,
-    help="Abstracts per request (remote models), to measure what packing does to quality.",
-)
+@pack_option
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report instead of the table.")
 @click.option(

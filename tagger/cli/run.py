@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tagger.cli.common import WarningPrinter, echo_err, model_options
+from tagger.cli.common import WarningPrinter, echo_err, model_options, pack_option
 from tagger.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -27,13 +27,7 @@ if TYPE_CHECKING:
 @click.option("--resume", is_flag=True, help="Skip papers already in OUT and append the rest.")
 @click.option("--retry-failed", is_flag=True, help="With --resume: redo papers that failed.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing OUT.")
-@click.option(
-    "--pack",
-    type=click.IntRange(1, 32),
-    default=1,
-    show_default=True,
-    help="Abstracts per request.",
-)
+@pack_option
 @click.option("--batch", is_flag=True, help="Use the provider's batch API (cheaper, slower).")
 @click.option(
     "--poll-interval", type=float, default=30.0, show_default=True, help="--batch poll s."

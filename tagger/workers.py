@@ -10,8 +10,7 @@ checks each against the same response model once more when it rebuilds it.
 
 Workers start as one plain `python -c` process (no multiprocessing, so nothing of the caller's
 `__main__` is re-imported) that imports litellm and instructor once (~3 s of CPU) and then
-forks the others, each with its own socket to the parent. Where there is no fork (Windows),
-each worker is its own process and imports them itself.
+forks the others, each with its own socket to the parent (POSIX only).
 """
 
 from __future__ import annotations
@@ -88,6 +87,8 @@ class WorkerGateway:
             raise ConfigError("--workers cannot be combined with --endpoints yet; use one of them.")
         if workers < 2:
             raise ConfigError("--workers needs 2 or more processes (1 runs the calls in-process).")
+        if not hasattr(os, "fork"):
+            raise ConfigError("--workers needs a POSIX system (it forks); use --concurrency.")
         self.inner = inner
         self.model = inner.model
         self.api_base = inner.api_base
@@ -121,8 +122,13 @@ class WorkerGateway:
         frames.append(_frame(call))
         future: asyncio.Future[ModelResult] = asyncio.get_running_loop().create_future()
         worker.pending[call_id] = (future, request)
-        worker.writer.write(b"".join(frames))
-        await worker.writer.drain()
+        try:
+            worker.writer.write(b"".join(frames))
+            await worker.writer.drain()
+        except (ConnectionError, OSError):
+            worker.pending.pop(call_id, None)
+            worker.alive = False
+            raise ModelCallError("the worker process exited", Usage()) from None
         return await future
 
     async def _start(self) -> None:
@@ -134,21 +140,19 @@ class WorkerGateway:
             if self._pool:
                 return
             blob = _frame(pickle.dumps(self.inner))
-            forks = hasattr(os, "fork")
-            for group in [range(self.workers)] if forks else [[i] for i in range(self.workers)]:
-                pairs = [socket.socketpair() for _ in group]
-                ends = [str(child.fileno()) for _, child in pairs]
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-c", _CHILD, *ends, pass_fds=[c.fileno() for _, c in pairs]
-                )
-                self._processes.append(process)
-                for parent, child in pairs:
-                    child.close()
-                    reader, writer = await asyncio.open_connection(sock=parent)
-                    writer.write(blob)
-                    worker = _Worker(reader, writer)
-                    worker.listener = asyncio.create_task(self._listen(worker))
-                    self._pool.append(worker)
+            pairs = [socket.socketpair() for _ in range(self.workers)]
+            ends = [str(child.fileno()) for _, child in pairs]
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", _CHILD, *ends, pass_fds=[c.fileno() for _, c in pairs]
+            )
+            self._processes.append(process)
+            for parent, child in pairs:
+                child.close()
+                reader, writer = await asyncio.open_connection(sock=parent)
+                writer.write(blob)
+                worker = _Worker(reader, writer)
+                worker.listener = asyncio.create_task(self._listen(worker))
+                self._pool.append(worker)
 
     async def _listen(self, worker: _Worker) -> None:
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,40 @@ def test_workers_refused_where_they_do_not_apply(
     ran = invoke(capsys, "run", str(SAMPLES), "-o", str(tmp_path / "o.jsonl"), *args)
     assert ran.code == 2
     assert message in ran.err and "Traceback" not in ran.err
+
+
+def kill_first_worker() -> None:
+    """SIGKILL the worker process this test process started (the one that forked the rest)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        if b"serve_fds" in cmdline and parent == os.getpid():
+            os.kill(int(entry.name), signal.SIGKILL)
+            return
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the worker through /proc")
+def test_a_killed_worker_fails_only_its_papers_and_retry_failed_redoes_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "o.jsonl"
+    with FakeOpenAI() as server:
+        server.latency_s = 0.3  # calls are in flight when the worker dies
+        server.on_request = lambda count: kill_first_worker() if count == 4 else None
+        base = ["--model", "openai/fake", "--api-base", server.base_url, "--limit", "12",
+                "--workers", "2", "--concurrency", "4"]  # fmt: skip
+        ran = invoke(capsys, "run", str(SAMPLES), "-o", str(out), *base)
+        assert ran.code == 0, ran.err
+        first = rows(out)
+        server.on_request = None
+        again = invoke(capsys, "run", str(SAMPLES), "-o", str(out), *base, "--retry-failed")
+        assert again.code == 0, again.err
+    failed = [r for r in first if r["status"] == "failed"]
+    assert len(first) == 12 and 1 <= len(failed) < 12
+    assert all(r["error"] == "the worker process exited" for r in failed)
+    assert len(rows(out)) == 12 and all(r["status"] == "ok" for r in rows(out))

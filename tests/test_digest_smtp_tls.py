@@ -3,6 +3,7 @@ certificate for 127.0.0.1 from a throwaway CA made by trustme)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 from collections.abc import Iterator
@@ -62,17 +63,24 @@ def server_context(authority: trustme.CA) -> ssl.SSLContext:
     return context
 
 
-@pytest.fixture
-def starttls_server(ca: trustme.CA) -> Iterator[tuple[str, Mailroom]]:
-    room, port = Mailroom(), free_port()
-    controller = Controller(room, hostname="127.0.0.1", port=port,
-                            tls_context=server_context(ca), require_starttls=True,
-                            authenticator=room, auth_require_tls=True)  # fmt: skip
+@contextlib.contextmanager
+def mail_server(room: Mailroom | None = None, **options: Any) -> Iterator[tuple[str, Mailroom]]:
+    """An aiosmtpd server on 127.0.0.1 (`options` go to its Controller), and what it received."""
+    room, port = room or Mailroom(), free_port()
+    controller = Controller(room, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield f"127.0.0.1:{port}", room
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def starttls_server(ca: trustme.CA) -> Iterator[tuple[str, Mailroom]]:
+    room = Mailroom()
+    with mail_server(room, tls_context=server_context(ca), require_starttls=True,
+                     authenticator=room, auth_require_tls=True) as served:  # fmt: skip
+        yield served
 
 
 def test_starttls_then_login_then_send(
@@ -86,14 +94,9 @@ def test_starttls_then_login_then_send(
 
 
 def test_implicit_tls(ca: trustme.CA, capsys: pytest.CaptureFixture[str]) -> None:
-    room, port = Mailroom(), free_port()
-    controller = Controller(room, hostname="127.0.0.1", port=port, ssl_context=server_context(ca))
-    controller.start()
-    try:
-        result = invoke(capsys, "digest", *BASE, *ADDRESSES, "--smtp", f"127.0.0.1:{port}",
+    with mail_server(ssl_context=server_context(ca)) as (address, room):
+        result = invoke(capsys, "digest", *BASE, *ADDRESSES, "--smtp", address,
                         "--smtp-security", "ssl")  # fmt: skip
-    finally:
-        controller.stop()
     assert result.code == 0, result.err
     assert len(room.envelopes) == 1
 
@@ -127,14 +130,9 @@ def test_an_untrusted_certificate_is_refused(
 
 
 def test_starttls_required_but_not_offered(capsys: pytest.CaptureFixture[str]) -> None:
-    room, port = Mailroom(), free_port()
-    controller = Controller(room, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        result = invoke(capsys, "digest", *BASE, *ADDRESSES, "--smtp", f"127.0.0.1:{port}",
+    with mail_server() as (address, room):
+        result = invoke(capsys, "digest", *BASE, *ADDRESSES, "--smtp", address,
                         "--smtp-security", "starttls")  # fmt: skip
-    finally:
-        controller.stop()
     assert result.code == 2 and "does not offer STARTTLS" in result.err
     assert room.envelopes == []
 

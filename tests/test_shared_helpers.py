@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tagger.errors import ConfigError
+from tagger.errors import ConfigError, InputError
+from tagger.jsonio import has_surrogates, parse_json_line, replace_surrogates
 from tagger.latex import latex_to_text
 from tagger.yamlfile import load_yaml
 
@@ -53,3 +54,24 @@ def test_deep_nesting_is_one_error_not_a_recursion(tmp_path: Path) -> None:
 )
 def test_latex_becomes_readable_text(raw: str, shown: str) -> None:
     assert latex_to_text(raw) == shown
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("[" * 100_000, "nested too deeply"),
+        ('{"n": ' + "9" * 5000 + "}", "digits"),
+        ("{bad", "Expecting property name"),
+    ],
+)
+def test_bad_json_lines_are_one_input_error(line: str, problem: str) -> None:
+    with pytest.raises(InputError, match=problem) as info:
+        parse_json_line(line, path="f.jsonl", line=3)
+    assert str(info.value).startswith("f.jsonl:3: ")
+
+
+def test_lone_surrogates_become_replacement_characters() -> None:
+    value = parse_json_line('{"t": "Surrogate \\ud83d title"}', path="f", line=1)
+    assert has_surrogates(value["t"])
+    assert replace_surrogates(value["t"]) == "Surrogate \ufffd title"
+    assert replace_surrogates(value["t"]).encode("utf-8")

@@ -8,7 +8,8 @@ import os
 import pickle
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -138,19 +139,35 @@ class ResultCache:
             raise CacheError(f"cache write failed ({exc}).", path=str(self.directory)) from None
 
     def stats(self) -> dict[str, Any]:
-        return {
-            "path": str(self.directory),
-            "entries": len(self._cache),
-            "size_bytes": self._cache.volume(),
-            "size_limit_bytes": self._cache.size_limit,
-            "eviction_policy": self._cache.eviction_policy,
-        }
+        with self._database("read"):
+            return {
+                "path": str(self.directory),
+                "entries": len(self._cache),
+                "size_bytes": self._cache.volume(),
+                "size_limit_bytes": self._cache.size_limit,
+                "eviction_policy": self._cache.eviction_policy,
+            }
 
     def clear(self) -> int:
-        return int(self._cache.clear())
+        with self._database("clear"):
+            return int(self._cache.clear())
 
     def prune(self, *, older_than_s: float | None = None, prompt: str | None = None) -> int:
         """Remove entries older than a duration and/or from one prompt version; returns count."""
+        with self._database("prune"):
+            return self._prune(older_than_s, prompt)
+
+    @contextmanager
+    def _database(self, action: str) -> Iterator[None]:
+        """A damaged or unreadable cache database is one CacheError line, never a traceback."""
+        try:
+            yield
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise CacheError(
+                f"cache {action} failed ({exc}).", path=str(self.directory), hint=_DAMAGED_HINT
+            ) from None
+
+    def _prune(self, older_than_s: float | None, prompt: str | None) -> int:
         removed = 0
         if prompt is not None:
             removed += int(self._cache.evict(prompt))

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tagger.errors import ConfigError
+from tagger.errors import ConfigError, config_error_from
+from tagger.yamlfile import load_yaml
 
 
 class Endpoint(BaseModel):
@@ -69,20 +70,11 @@ class EndpointPool(BaseModel):
 
 
 def load_endpoints(path: str | Path) -> EndpointPool:
-    import yaml
-
     file = Path(path)
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read endpoints file ({exc.strerror}).", path=str(file)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigError("invalid YAML.", path=str(file), line=line) from None
+    data = load_yaml(file, what="endpoints file")
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError("an endpoints file must be a YAML mapping.", path=str(file), line=1)
     try:
         return EndpointPool.model_validate({**(data or {}), "path": str(file)})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "file"
-        raise ConfigError(f"{field}: {first['msg']}.", path=str(file)) from None
+        raise config_error_from(exc, path=str(file)) from None

@@ -41,3 +41,63 @@ class CacheError(TaggerError):
 
 class OutputError(TaggerError):
     """An output file cannot be written."""
+
+
+def config_error_from(
+    exc: Exception, *, path: str | None = None, line: int | None = None, what: str = ""
+) -> ConfigError:
+    """A pydantic ValidationError about a user's file, said in tagger's words (first problem).
+
+    `what` prefixes the field path (e.g. "tag #3"); pydantic's own wording ("Value error, ...",
+    "String should match pattern ...") never reaches the user.
+    """
+    errors = exc.errors() if hasattr(exc, "errors") else []
+    if not errors:
+        return ConfigError(f"{what or 'file'}: {exc}.", path=path, line=line)
+    first = errors[0]
+    field = ".".join(str(part) for part in first.get("loc", ()))
+    where = ": ".join(part for part in (what, field) if part) or "file"
+    return ConfigError(f"{where}: {describe_problem(first)}.", path=path, line=line)
+
+
+def describe_problem(error: dict[str, object]) -> str:
+    """One pydantic error dict -> a phrase such as 'is required' or 'must be at least 1'."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx")
+    ctx = ctx if isinstance(ctx, dict) else {}
+    fixed = {
+        "missing": "is required",
+        "extra_forbidden": "is not a field this file may have",
+        "int_parsing": "must be a whole number",
+        "int_type": "must be a whole number",
+        "float_parsing": "must be a number",
+        "float_type": "must be a number",
+        "bool_parsing": "must be true or false",
+        "bool_type": "must be true or false",
+        "string_type": "must be text",
+        "list_type": "must be a list",
+        "dict_type": "must be a mapping",
+        "model_type": "must be a mapping",
+        "string_pattern_mismatch": "does not have the expected form",
+    }
+    if kind in fixed:
+        return fixed[kind]
+    bounds = {
+        "greater_than": "must be more than",
+        "greater_than_equal": "must be at least",
+        "less_than": "must be less than",
+        "less_than_equal": "must be at most",
+    }
+    if kind in bounds:
+        limit = next(iter(ctx.values()), "")
+        return f"{bounds[kind]} {limit}"
+    if kind in ("too_short", "too_long"):
+        size = ctx.get("min_length" if kind == "too_short" else "max_length", "")
+        word = "at least" if kind == "too_short" else "at most"
+        return f"must have {word} {size} item(s) or characters"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', 'the allowed values')}"
+    message = str(error.get("msg", "is invalid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message.rstrip(".")

@@ -8,15 +8,22 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tagger.errors import ConfigError
+from tagger.errors import ConfigError, config_error_from
 from tagger.records import Paper
 from tagger.taxonomy import Taxonomy
+from tagger.yamlfile import load_yaml
 
 DEFAULT_PROMPT = "tag_summarize@v1"
 PACKAGED_PROMPTS = Path(__file__).parent / "data" / "prompts"
+PLACEHOLDERS = ("title", "abstract", "taxonomy", "max_tags")
 _PLACEHOLDER = re.compile(r"\{(title|abstract|taxonomy|max_tags)\}")
+# `{name}` or a `{name` left open: what a placeholder looks like, known or not (JSON such as
+# {"tags": ...} starts with a quote and is left alone).
+_PLACEHOLDER_LIKE = re.compile(r"\{[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*(\}?)")
+# Fields a prompt must show the model, by response model: without them it answers blind.
+REQUIRED_FIELDS = {"TagSummary": ("title", "abstract", "taxonomy"), "IntroText": ("abstract",)}
 # The abstract is fenced as data: anything in it that could close or reopen the fence is defused,
 # attributes (`<abstract id="p2">` forges a --pack block) and full-width brackets included.
 _FENCE = re.compile(r"[<\uff1c\ufe64]\s*/?\s*abstract\b[^<>\uff1c\uff1e]*[>\uff1e\ufe65]", re.I)
@@ -27,11 +34,65 @@ _DEFUSE = str.maketrans(
 Mode = Literal["json", "json_schema", "md_json", "tools"]
 
 
+# What a prompt file may set under `sampling:`. Where a request goes and how it is sent (api_base,
+# api_key, headers, model, timeout, ...) comes from the command line only: a prompt file is data
+# that may come from anywhere, and must not redirect a key to another server.
+SAMPLING_KEYS = frozenset(
+    {
+        "temperature",
+        "max_tokens",
+        "top_p",
+        "top_k",
+        "min_p",
+        "seed",
+        "stop",
+        "presence_penalty",
+        "frequency_penalty",
+        "repeat_penalty",
+    }
+)
+
+
 class Sampling(BaseModel):
+    # extra="allow" so the parameters a file sets (and only those) reach the call and the cache key
     model_config = ConfigDict(extra="allow")
 
     temperature: float = 0.0
     max_tokens: int = 300
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_sampling(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in SAMPLING_KEYS)
+            if unknown:
+                allowed = ", ".join(sorted(SAMPLING_KEYS))
+                raise ValueError(
+                    f"'{unknown[0]}' is not a sampling parameter (allowed: {allowed}); "
+                    "the model, api_base and keys come from the command line, never a prompt file"
+                )
+            for key in (
+                "top_p",
+                "top_k",
+                "min_p",
+                "seed",
+                "presence_penalty",
+                "frequency_penalty",
+                "repeat_penalty",
+            ):
+                if key in data and not _is_number(data[key]):
+                    raise ValueError(f"'{key}' must be a number")
+            stop = data.get("stop")
+            if stop is not None and not (
+                isinstance(stop, str)
+                or (isinstance(stop, list) and all(isinstance(s, str) for s in stop))
+            ):
+                raise ValueError("'stop' must be a string or a list of strings")
+        return data
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class PromptSpec(BaseModel):
@@ -115,32 +176,62 @@ def load_prompt(ref: str = DEFAULT_PROMPT) -> PromptSpec:
 
 
 def load_prompt_file(file: Path) -> PromptSpec:
-    import yaml
-
-    try:
-        data: Any = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read prompt ({exc}).", path=str(file)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(
-            f"invalid YAML: {getattr(exc, 'problem', exc)}.",
-            path=str(file),
-            line=mark.line + 1 if mark is not None else None,
-        ) from None
+    data: Any = load_yaml(file, what="prompt")
     if not isinstance(data, dict):
         raise ConfigError("a prompt file must be a YAML mapping.", path=str(file), line=1)
     try:
         spec = PromptSpec.model_validate({**data, "path": str(file)})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{field}: {first['msg']}.", path=str(file)) from None
+        raise config_error_from(exc, path=str(file)) from None
+    check_placeholders(spec, file)
     if file.stem != f"v{spec.version}":
         raise ConfigError(
             f"file name says {file.stem} but `version:` is {spec.version}.", path=str(file)
         )
     return spec
+
+
+def check_placeholders(spec: PromptSpec, file: Path) -> None:
+    """Every required field is rendered; every {placeholder} is a known, closed one."""
+    text = _read_or_empty(file)
+    for template in (spec.system, spec.user):
+        for match in _PLACEHOLDER_LIKE.finditer(template):
+            name, closed = match.group(1), match.group(2)
+            if closed and name in PLACEHOLDERS:
+                continue
+            if not closed and name not in PLACEHOLDERS:
+                continue  # prose such as "{e.g." is not meant as a placeholder
+            problem = "is not closed" if not closed else "is not a known placeholder"
+            raise ConfigError(
+                f"'{match.group(0)}' {problem} (placeholders: "
+                + ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+                + ").",
+                path=str(file),
+                line=_line_of(text, match.group(0)),
+                hint="Write it as one of those, e.g. {abstract}.",
+            )
+    rendered = spec.system + spec.user
+    for name in REQUIRED_FIELDS.get(spec.response_model, ()):
+        if "{" + name + "}" not in rendered:
+            raise ConfigError(
+                f"the prompt never shows the model the {name}: neither `system` nor `user` "
+                f"contains {{{name}}}.",
+                path=str(file),
+                line=_line_of(text, "user:"),
+                hint=f"Add {{{name}}} to the user template.",
+            )
+
+
+def _read_or_empty(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else None
 
 
 def taxonomy_block(taxonomy: Taxonomy) -> str:

@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tagger.errors import ConfigError
+from tagger.errors import ConfigError, config_error_from
+from tagger.yamlfile import compose_yaml
 
 DEFAULT_TAXONOMY = Path(__file__).parent / "data" / "taxonomy.yaml"
 
@@ -64,18 +65,9 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read taxonomy ({exc}).", path=str(file)) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(
-            f"invalid YAML: {problem}.", path=str(file), line=line, hint="Fix the syntax there."
-        ) from None
-    tag_lines = _tag_lines(node)
-    return _validate(data, str(file), tag_lines)
+    node = compose_yaml(text, str(file))
+    data = None if node is None else yaml.SafeLoader(text).construct_document(node)
+    return _validate(data, str(file), _tag_lines(node))
 
 
 def _tag_lines(node: Any) -> list[int]:
@@ -105,11 +97,7 @@ def _validate(data: Any, file: str, tag_lines: list[int]) -> Taxonomy:
         try:
             tag = Tag.model_validate(raw)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "entry"
-            raise ConfigError(
-                f"tag #{index + 1}: {field}: {first['msg']}.", path=file, line=line
-            ) from None
+            raise config_error_from(exc, path=file, line=line, what=f"tag #{index + 1}") from None
         if tag.id in seen:
             raise ConfigError(
                 f"duplicate tag id '{tag.id}' (first defined on line {seen[tag.id]}).",

@@ -29,6 +29,14 @@ def parse_yaml(text: str, where: str) -> Any:
     """Like load_yaml, for text already read; `where` names it in errors."""
     import yaml
 
+    node = compose_yaml(text, where)
+    return None if node is None else yaml.SafeLoader(text).construct_document(node)
+
+
+def compose_yaml(text: str, where: str) -> Any:
+    """The checked node tree (for line numbers); None for an empty document."""
+    import yaml
+
     _check_depth(text, where)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -41,10 +49,9 @@ def parse_yaml(text: str, where: str) -> Any:
             line=mark.line + 1 if mark is not None else None,
             hint="Fix the syntax there.",
         ) from None
-    if node is None:
-        return None
-    _check_node(node, where)
-    return yaml.SafeLoader(text).construct_document(node)
+    if node is not None:
+        _check_node(node, where)
+    return node
 
 
 def _check_depth(text: str, where: str) -> None:

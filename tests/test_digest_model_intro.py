@@ -86,4 +86,4 @@ def test_without_a_text_model_the_intro_says_why_it_is_extractive() -> None:
     sections = build_sections(load_runs([RUN]).papers, load_taxonomy(None), Placement())
     intro = compose_intro(sections, _unavailable(NO_WRITER))
     assert intro.source == "extractive" and intro.text.startswith("Today:")
-    assert intro.fallback_reason == NO_WRITER and "tagger[llm]" in NO_WRITER
+    assert intro.fallback_reason == NO_WRITER and "-e '.[llm]'" in NO_WRITER

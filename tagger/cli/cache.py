@@ -16,6 +16,18 @@ def _parse_duration(text: str) -> float:
     return float(match.group(1)) * unit
 
 
+def _prompt_tag(ref: str) -> str:
+    """Entries are tagged NAME@vN; anything else could never match, so it is refused."""
+    match = re.fullmatch(r"([A-Za-z0-9_.-]+)@v?(\d+)", ref.strip())
+    if match is None:
+        raise click.BadParameter(
+            f"'{ref}' is not a prompt reference; use NAME@vN, e.g. tag_summarize@v1 "
+            "(see `tagger prompts list`).",
+            param_hint="--prompt",
+        )
+    return f"{match.group(1)}@v{match.group(2)}"
+
+
 @click.group()
 def cache() -> None:
     """Inspect and manage the result cache ($TAGGER_HOME/cache)."""
@@ -50,8 +62,9 @@ def clear(yes: bool) -> None:
     """Delete every cached answer."""
     from tagger.cache import ResultCache
 
-    if not yes:
-        click.confirm("Delete every cached answer?", abort=True)
+    if not yes and not click.confirm("Delete every cached answer?"):
+        click.echo("nothing removed.", err=True)
+        raise SystemExit(1)  # a "no" is an answer, not an interrupt (130)
     with ResultCache() as store:
         removed = store.clear()
     click.echo(f"removed {removed} entries")
@@ -65,6 +78,10 @@ def prune(older_than: str | None, prompt_ref: str | None) -> None:
     from tagger.cache import ResultCache
 
     seconds = _parse_duration(older_than) if older_than else None
+    if prompt_ref is not None:
+        prompt_ref = _prompt_tag(prompt_ref)
+    if seconds is None and prompt_ref is None:
+        raise click.UsageError("say what to remove: --older-than DURATION and/or --prompt NAME@vN.")
     with ResultCache() as store:
         removed = store.prune(older_than_s=seconds, prompt=prompt_ref)
     click.echo(f"removed {removed} entries")

@@ -42,6 +42,20 @@ def model_options(func: F) -> F:
     return func
 
 
+def format_option(func: F) -> F:
+    """`--format`, with the readers' names listed in --help (checked by ingest, so a wrong name
+    is one error line naming the choices, not click's usage block)."""
+    from tagger.ingest.detect import FORMATS
+
+    return click.option(
+        "--format",
+        "fmt",
+        default="auto",
+        show_default=True,
+        help=f"Input format: {', '.join(FORMATS)} (auto detects each file's).",
+    )(func)
+
+
 pack_option = click.option(
     "--pack",
     type=click.IntRange(1, 32),

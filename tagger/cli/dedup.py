@@ -6,10 +6,12 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import click
 from pydantic import BaseModel
 
+from tagger.atomic import _mode_for
 from tagger.cli.common import WarningPrinter
 from tagger.dedup import DEFAULT_THRESHOLD, DedupCounts, DedupGroup, Deduplicator
 from tagger.errors import ConfigError, OutputError
@@ -49,6 +51,7 @@ class DedupSummary(BaseModel):
     show_default=True,
     help="Input format; auto detects each file's.",
 )
+@click.option("--overwrite", is_flag=True, help="Replace OUT (and GROUPS.json) if they exist.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 def dedup(
     inputs: tuple[str, ...],
@@ -56,6 +59,7 @@ def dedup(
     report_path: str | None,
     threshold: float,
     fmt: str,
+    overwrite: bool,
     as_json: bool,
 ) -> None:
     """Merge duplicate papers in INPUT files or directories; write one line per unique paper.
@@ -63,7 +67,7 @@ def dedup(
     Duplicates share a normalized title or abstract, an arXiv id (any version), or are
     near-identical (--threshold). Each output line lists the ids (or sources) merged into it.
     """
-    _check_outputs(inputs, [output, report_path])
+    _check_outputs(inputs, [output, report_path], overwrite)
     warnings = WarningPrinter()
     with Deduplicator(threshold) as finder:  # records wait on disk, not in memory
         finder.add_all(iter_papers(inputs, fmt, warnings))
@@ -103,6 +107,7 @@ def _write_atomic(path: str, lines: Iterable[str]) -> None:
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tagger-", suffix=".tmp")
+        os.chmod(tmp, _mode_for(Path(path)))  # mkstemp makes 0600; match `run`'s files
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             for line in lines:
                 f.write(line + "\n")
@@ -113,7 +118,9 @@ def _write_atomic(path: str, lines: Iterable[str]) -> None:
         raise OutputError(f"cannot be written ({exc.strerror}).", path=path) from None
 
 
-def _check_outputs(inputs: Sequence[str], outputs: Sequence[str | None]) -> None:
+def _check_outputs(
+    inputs: Sequence[str], outputs: Sequence[str | None], overwrite: bool
+) -> None:
     """Fail before the (possibly long) read, not after it."""
     sources = {os.path.abspath(p) for p in inputs}
     for out in outputs:
@@ -128,4 +135,8 @@ def _check_outputs(inputs: Sequence[str], outputs: Sequence[str | None]) -> None
                 "cannot be written: its directory does not exist.",
                 path=out,
                 hint="Create the directory first.",
+            )
+        if not overwrite and os.path.isfile(out) and os.path.getsize(out) > 0:
+            raise ConfigError(
+                "output file already exists.", path=out, hint="Use --overwrite to replace it."
             )

@@ -57,7 +57,12 @@ if TYPE_CHECKING:
     default=None,
     help="Seconds one model request may take before it is retried [default: 120].",
 )
-@click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Near-dup Jaccard.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help="Near-dup Jaccard.",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run manifest as JSON on stdout.")
 def run(

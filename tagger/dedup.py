@@ -433,11 +433,13 @@ def merged_metadata(rep: Paper, others: list[Paper]) -> Paper:
     from another member where it has none."""
     versions = [p for p in others if rep.arxiv_id and p.arxiv_id == rep.arxiv_id]
     authors = _union(rep.authors, *(p.authors for p in versions))
+    dated = next((p for p in [rep, *others] if p.date or p.date_text), rep)
     update: dict[str, Any] = {
         "authors": authors or next((p.authors for p in others if p.authors), ()),
         "categories": _union(rep.categories, *(p.categories for p in versions)),
         "url": rep.url or next((p.url for p in others if p.url), None),
-        "date": rep.date or next((p.date for p in others if p.date), None),
+        "date": dated.date,
+        "date_text": dated.date_text,
     }
     changed = {k: v for k, v in update.items() if v != getattr(rep, k)}
     return rep.model_copy(update=changed) if changed else rep

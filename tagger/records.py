@@ -18,7 +18,8 @@ class Paper(BaseModel):
     source: str = Field(description="where it was read, as 'file:line'")
     url: str | None = None
     authors: tuple[str, ...] = ()
-    date: str | None = None
+    date: str | None = Field(default=None, description="ISO YYYY-MM-DD, when the date was readable")
+    date_text: str | None = Field(default=None, description="the date as the input wrote it")
     categories: tuple[str, ...] = ()
     arxiv_id: str | None = Field(default=None, description="arXiv id without version")
     version: str | None = Field(default=None, description="arXiv version suffix, e.g. 'v2'")
@@ -58,6 +59,7 @@ class TaggedPaper(BaseModel):
     source: str
     url: str | None = None
     date: str | None = None
+    date_text: str | None = None
     authors: list[str] = Field(default_factory=list)
     truncated: bool = False
     usage: Usage | None = None

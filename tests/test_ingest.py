@@ -293,3 +293,40 @@ def test_missing_path_is_an_error(tmp_path: Path) -> None:
 def test_parse_arxiv_id(text: str, expected: tuple[str, str | None] | None) -> None:
     ref = parse_arxiv_id(text)
     assert (tuple(ref) if ref else None) == expected
+
+
+# --- Kaggle-style float ids and dates ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("704.0026", "0704.0026"),
+        ("704.001", "0704.0010"),
+        ("1501.0001", "1501.00010"),
+        ("1412.999", "1412.9990"),
+        ("2101.1", "2101.10000"),
+        ("1234.5", None),  # month 34
+    ],
+)
+def test_float_ids_are_recovered_by_the_yymm_rule(text: str, expected: str | None) -> None:
+    ref = parse_arxiv_id(text)
+    assert (ref.id if ref else None) == expected
+
+
+def test_csv_float_ids_and_dates_keep_the_text_and_gain_an_iso_date(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "k.csv",
+        "id,title,abstract,update_date\n"
+        "704.001,A,First.,2008-11-13 19:18:42\n"
+        "1501.0001,B,Second.,\"Mon, 2 Apr 2007 19:18:42 GMT\"\n"
+        "1502.00002,C,Third.,sometime in spring\n",
+    )
+    papers, warnings = read(path)
+    assert warnings == []
+    assert [p.id for p in papers] == ["0704.0010", "1501.00010", "1502.00002"]
+    assert [(p.date, p.date_text) for p in papers] == [
+        ("2008-11-13", "2008-11-13 19:18:42"),
+        ("2007-04-02", "Mon, 2 Apr 2007 19:18:42 GMT"),
+        (None, "sometime in spring"),
+    ]

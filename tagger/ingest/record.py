@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tagger.ingest.dates import iso_date
 from tagger.ingest.ids import abs_url, content_id, parse_arxiv_id
 from tagger.normalize import collapse_whitespace
 from tagger.records import Paper
@@ -135,7 +136,8 @@ def _paper(raw: RawRecord, title: str, abstract: str, truncated: bool) -> Paper:
         source=raw.where,
         url=abs_url(ref.id) if ref else url,
         authors=raw.authors,
-        date=raw.date.strip() if raw.date else None,
+        date=iso_date(raw.date) if raw.date else None,
+        date_text=raw.date.strip() if raw.date else None,
         categories=raw.categories,
         arxiv_id=ref.id if ref else None,
         version=(raw.version or ref.version) if ref else None,

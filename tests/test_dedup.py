@@ -354,7 +354,9 @@ def test_threshold_zero_is_refused_not_replaced(
 
     src = tmp_path / "p.jsonl"
     src.write_text('{"title": "T", "abstract": "A."}\n')
-    code, _, stderr = run_cli(["dedup", str(src), "-o", str(tmp_path / "u"), "--threshold", "0"], capsys)
+    code, _, stderr = run_cli(
+        ["dedup", str(src), "-o", str(tmp_path / "u"), "--threshold", "0"], capsys
+    )
     assert code == 2 and "--threshold" in stderr
     with pytest.raises(ConfigError):
         load_unique([str(src)], threshold=0.0)

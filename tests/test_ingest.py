@@ -319,7 +319,7 @@ def test_csv_float_ids_and_dates_keep_the_text_and_gain_an_iso_date(tmp_path: Pa
         tmp_path / "k.csv",
         "id,title,abstract,update_date\n"
         "704.001,A,First.,2008-11-13 19:18:42\n"
-        "1501.0001,B,Second.,\"Mon, 2 Apr 2007 19:18:42 GMT\"\n"
+        '1501.0001,B,Second.,"Mon, 2 Apr 2007 19:18:42 GMT"\n'
         "1502.00002,C,Third.,sometime in spring\n",
     )
     papers, warnings = read(path)

@@ -118,9 +118,7 @@ def _write_atomic(path: str, lines: Iterable[str]) -> None:
         raise OutputError(f"cannot be written ({exc.strerror}).", path=path) from None
 
 
-def _check_outputs(
-    inputs: Sequence[str], outputs: Sequence[str | None], overwrite: bool
-) -> None:
+def _check_outputs(inputs: Sequence[str], outputs: Sequence[str | None], overwrite: bool) -> None:
     """Fail before the (possibly long) read, not after it."""
     sources = {os.path.abspath(p) for p in inputs}
     for out in outputs:

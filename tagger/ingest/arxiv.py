@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from tagger.ingest.ids import version_number
 from tagger.ingest.jsonl import iter_objects
 from tagger.ingest.record import OnWarning, RawRecord, raw_from_mapping
 
@@ -16,7 +17,8 @@ from tagger.ingest.record import OnWarning, RawRecord, raw_from_mapping
 def read(path: str, on_warning: OnWarning) -> Iterator[RawRecord]:
     for line, obj in iter_objects(path, on_warning):
         raw = raw_from_mapping(obj, path, line)
-        versions = [v for v in obj.get("versions") or [] if isinstance(v, dict)]
+        listed = obj.get("versions")
+        versions = [v for v in listed if isinstance(v, dict)] if isinstance(listed, list) else []
         raw.version = _latest_version(versions)
         raw.date = _first_created(versions) or raw.date  # first submission; text as written
         raw.authors = _parsed_authors(obj.get("authors_parsed")) or raw.authors
@@ -25,8 +27,8 @@ def read(path: str, on_warning: OnWarning) -> Iterator[RawRecord]:
 
 def _latest_version(versions: list[dict[str, Any]]) -> str | None:
     names = [str(v.get("version", "")) for v in versions]
-    numbered = [n for n in names if n[:1] == "v" and n[1:].isdigit()]
-    return max(numbered, key=lambda n: int(n[1:]), default=None)
+    numbered = [n for n in names if version_number(n) > 0]  # absurd ones ("v9999...") are not
+    return max(numbered, key=version_number, default=None)
 
 
 def _first_created(versions: list[dict[str, Any]]) -> str | None:

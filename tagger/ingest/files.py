@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator, Sequence
 
 from tagger.errors import InputError
+from tagger.jsonio import MAX_LINE_BYTES
 
 _SNIFF_BYTES = 8192
 _UTF8_HINT = "Re-save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)."
@@ -55,9 +56,17 @@ def check_readable(path: str) -> None:
 
 
 def read_lines(path: str) -> Iterator[tuple[int, str]]:
-    """(line number, text without line ending) one line at a time; BOM and CRLF are fine."""
+    """(line number, text without line ending) one line at a time; BOM and CRLF are fine.
+    A line over MAX_LINE_BYTES is an error, found before more than that is held in memory."""
     with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
+        for number, raw in enumerate(iter(lambda: f.readline(MAX_LINE_BYTES + 1), b""), start=1):
+            if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+                raise InputError(
+                    f"line is longer than {MAX_LINE_BYTES // 2**20} MB (the limit for one record).",
+                    path=path,
+                    line=number,
+                    hint="Split the record or remove the oversized field.",
+                )
             text = _decode(raw, path, number)
             if number == 1:
                 text = text.removeprefix("\ufeff")

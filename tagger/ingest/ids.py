@@ -21,6 +21,7 @@ _IN_URL = re.compile(
 # A new-style id read back from a float column (Kaggle CSVs): leading and trailing zeros lost.
 _FLOAT_ID = re.compile(r"(?P<yymm>\d{3,4})\.(?P<num>\d{1,5})")
 _FIVE_DIGITS_FROM = 1501  # ids from January 2015 on have 5 digits after the dot, 4 before
+_MAX_VERSION_DIGITS = 6  # arXiv versions are small numbers; more digits is not a version
 # Content ids start with a letter no arXiv id starts with and never contain '/' or '.'.
 CONTENT_ID_PREFIX = "h"
 
@@ -75,7 +76,9 @@ def abs_url(arxiv_id: str) -> str:
 
 
 def version_number(version: str | None) -> int:
-    """'v3' -> 3; no version -> 0 (sorts before any known version)."""
-    if version and version[1:].isdigit():
-        return int(version[1:])
+    """'v3' -> 3; no version, or an absurd one ('v' and 20 digits) -> 0 (sorts before any
+    known version; keeps dedup's int64 arrays from overflowing)."""
+    digits = version[1:] if version and version[:1].lower() == "v" else ""
+    if digits.isdigit() and len(digits) <= _MAX_VERSION_DIGITS:
+        return int(digits)
     return 0

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from tagger.errors import InputError
 from tagger.ingest.files import read_lines
 from tagger.ingest.record import OnWarning, RawRecord, raw_from_mapping
+from tagger.jsonio import parse_json_line
 
 
 def read(path: str, on_warning: OnWarning) -> Iterator[RawRecord]:
@@ -26,7 +26,7 @@ def iter_objects(path: str, on_warning: OnWarning) -> Iterator[tuple[int, dict[s
     for line, text in read_lines(path):
         if not text.strip():
             continue
-        obj, problem = _parse(text)
+        obj, problem = _parse(text, path, line)
         if obj is not None:
             seen_object = True
             yield line, obj
@@ -41,11 +41,11 @@ def iter_objects(path: str, on_warning: OnWarning) -> Iterator[tuple[int, dict[s
             on_warning(f"{path}:{line}: {problem}; line skipped.")
 
 
-def _parse(text: str) -> tuple[dict[str, Any] | None, str]:
+def _parse(text: str, path: str, line: int) -> tuple[dict[str, Any] | None, str]:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, f"line is not valid JSON ({exc.msg} at column {exc.colno})"
+        value = parse_json_line(text, path=path, line=line)
+    except InputError as exc:  # bad JSON, nesting too deep, a number with too many digits
+        return None, f"line is not valid JSON ({exc.message.removeprefix('invalid JSON: ')[:-1]})"
     if not isinstance(value, dict):
         return None, f"line is a JSON {type(value).__name__}, not an object"
     return value, ""

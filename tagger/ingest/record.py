@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tagger.ingest.dates import iso_date
 from tagger.ingest.ids import abs_url, content_id, parse_arxiv_id
+from tagger.jsonio import has_surrogates, replace_surrogates
 from tagger.normalize import collapse_whitespace
 from tagger.records import Paper
 
@@ -109,6 +110,7 @@ def _as_categories(value: Any) -> tuple[str, ...]:
 
 def build_paper(raw: RawRecord, on_warning: OnWarning) -> Paper | None:
     """The Paper for ``raw``, or None (after a warning) when title or abstract is missing."""
+    raw = _without_surrogates(raw, on_warning)
     title = collapse_whitespace(raw.title)
     abstract = clean_abstract(raw.abstract)
     missing = [name for name, text in (("title", title), ("abstract", abstract)) if not text]
@@ -123,6 +125,26 @@ def build_paper(raw: RawRecord, on_warning: OnWarning) -> Paper | None:
         )
         abstract = abstract[:MAX_ABSTRACT_CHARS].rstrip()
     return _paper(raw, title, abstract, truncated)
+
+
+def _without_surrogates(raw: RawRecord, on_warning: OnWarning) -> RawRecord:
+    """Lone surrogates (JSON escapes like \\ud83d) break every later encode: make them U+FFFD."""
+    texts = [raw.title, raw.abstract, raw.id, raw.url, raw.date or "", *raw.authors]
+    if not any(has_surrogates(t) for t in [*texts, *raw.categories]):
+        return raw
+    on_warning(
+        f"{raw.where}: text holds invalid characters (lone surrogates); replaced with U+FFFD."
+    )
+    return replace(
+        raw,
+        title=replace_surrogates(raw.title),
+        abstract=replace_surrogates(raw.abstract),
+        id=replace_surrogates(raw.id),
+        url=replace_surrogates(raw.url),
+        date=replace_surrogates(raw.date) if raw.date else raw.date,
+        authors=tuple(map(replace_surrogates, raw.authors)),
+        categories=tuple(map(replace_surrogates, raw.categories)),
+    )
 
 
 def _paper(raw: RawRecord, title: str, abstract: str, truncated: bool) -> Paper:

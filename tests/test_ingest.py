@@ -330,3 +330,41 @@ def test_csv_float_ids_and_dates_keep_the_text_and_gain_an_iso_date(tmp_path: Pa
         ("2007-04-02", "Mon, 2 Apr 2007 19:18:42 GMT"),
         (None, "sometime in spring"),
     ]
+
+
+# --- a directory holding tagger's own files ---------------------------------------------------
+
+
+def test_run_and_dedup_of_a_folder_skip_the_files_tagger_wrote_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import invoke
+
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    lines = [json.dumps({"title": f"Paper {i}", "abstract": f"About topic {i}."}) for i in range(3)]
+    write(folder / "in.jsonl", "\n".join(lines) + "\n")
+    keyword = ["--model", "local/keyword"]
+    assert invoke(capsys, "run", str(folder), "-o", str(folder / "out.jsonl"), *keyword).code == 0
+    dedup_args = ["-o", str(folder / "u.jsonl"), "--report", str(folder / "groups.json")]
+    assert invoke(capsys, "dedup", str(folder), *dedup_args).code == 0
+    write(folder / "report.md", "# tagger eval\n\n- gold: eval/gold.jsonl\n")
+    write(folder / "report.json", '{\n  "format": "tagger-eval/1",\n  "tagger_version": "0"\n}\n')
+    result = invoke(capsys, "run", str(folder), "-o", str(tmp_path / "again.jsonl"), *keyword)
+    assert result.code == 0, result.err
+    assert "3 records -> 3 unique" in result.err
+    for name in ("out.jsonl", "out.run.json", "u.jsonl", "groups.json", "report.md"):
+        assert f"{folder / name}: skipped, tagger wrote it" in result.err
+    result = invoke(capsys, "dedup", str(folder), "-o", str(tmp_path / "u2.jsonl"))
+    assert result.code == 0 and "3 records -> 3 unique" in result.err
+
+
+def test_a_file_named_directly_is_read_even_if_tagger_wrote_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import invoke
+
+    src = write(tmp_path / "in.jsonl", json.dumps({"title": "T", "abstract": "A."}) + "\n")
+    assert invoke(capsys, "dedup", str(src), "-o", str(tmp_path / "u.jsonl")).code == 0
+    result = invoke(capsys, "dedup", str(tmp_path / "u.jsonl"), "-o", str(tmp_path / "u2.jsonl"))
+    assert result.code == 0 and "1 records -> 1 unique" in result.err

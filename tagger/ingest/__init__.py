@@ -37,7 +37,7 @@ def iter_papers(
     """
     check_format(fmt)
     warn = on_warning or _log.warning
-    for path in expand_paths(paths):
+    for path in expand_paths(paths, warn):
         yield from _read_file(path, fmt, warn)
 
 

@@ -26,6 +26,30 @@ class Paper(BaseModel):
     truncated: bool = Field(default=False, description="abstract was cut to the length limit")
 
 
+MAX_SKIPPED_LISTED = 100
+
+
+class SkippedRecords(BaseModel):
+    """Input records dropped at ingest (no title or abstract): how many, and where."""
+
+    count: int = 0
+    at: list[str] = Field(
+        default_factory=list, description=f"file:line of the first {MAX_SKIPPED_LISTED}"
+    )
+
+    def add(self, where: str) -> None:
+        self.count += 1
+        if len(self.at) < MAX_SKIPPED_LISTED:
+            self.at.append(where)
+
+    def phrase(self) -> str:
+        """'; 2 invalid records skipped (no title or abstract)', or '' when none were."""
+        if not self.count:
+            return ""
+        noun = "record" if self.count == 1 else "records"
+        return f"; {self.count} invalid {noun} skipped (no title or abstract)"
+
+
 class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -94,3 +118,4 @@ class RunManifest(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     interrupted: bool = False
     warnings: list[str] = Field(default_factory=list)
+    skipped_invalid: SkippedRecords = Field(default_factory=SkippedRecords)

@@ -368,3 +368,44 @@ def test_a_file_named_directly_is_read_even_if_tagger_wrote_it(
     assert invoke(capsys, "dedup", str(src), "-o", str(tmp_path / "u.jsonl")).code == 0
     result = invoke(capsys, "dedup", str(tmp_path / "u.jsonl"), "-o", str(tmp_path / "u2.jsonl"))
     assert result.code == 0 and "1 records -> 1 unique" in result.err
+
+
+# --- records dropped at ingest are counted -----------------------------------------------------
+
+
+def test_dropped_records_are_counted_with_where_and_an_untitled_one_with_an_id_is_kept(
+    tmp_path: Path,
+) -> None:
+    from tagger.records import SkippedRecords
+
+    lines = [
+        {"title": "Has both", "abstract": "Yes."},
+        {"title": "No abstract"},
+        {"id": "2101.00001v2", "abstract": "An abstract without a title."},
+        {"abstract": "No title and no id."},
+    ]
+    path = write(tmp_path / "p.jsonl", "\n".join(json.dumps(obj) for obj in lines))
+    skipped = SkippedRecords()
+    warnings: list[str] = []
+    papers = list(iter_papers([str(path)], on_warning=warnings.append, skipped=skipped))
+    assert [p.title for p in papers] == ["Has both", "arXiv:2101.00001"]
+    assert (skipped.count, skipped.at) == (2, [f"{path}:2", f"{path}:4"])
+    assert f"{path}:3: record has no title; titled 'arXiv:2101.00001' from its id." in warnings
+
+
+def test_run_and_dedup_report_dropped_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import invoke
+
+    good = json.dumps({"title": "T", "abstract": "A."})
+    path = write(tmp_path / "p.jsonl", good + '\n{"title": "No abstract"}\n')
+    out = tmp_path / "o.jsonl"
+    result = invoke(capsys, "run", str(path), "-o", str(out), "--model", "local/keyword")
+    assert result.code == 0
+    assert "1 invalid record skipped" in result.err.splitlines()[-1]
+    manifest = json.loads(out.with_suffix(".run.json").read_text())
+    assert manifest["skipped_invalid"] == {"count": 1, "at": [f"{path}:2"]}
+    result = invoke(capsys, "dedup", str(path), "-o", str(tmp_path / "u.jsonl"), "--json")
+    assert "1 invalid record skipped" in result.err.splitlines()[-1]
+    assert json.loads(result.out)["skipped_invalid"] == {"count": 1, "at": [f"{path}:2"]}

@@ -16,6 +16,7 @@ from tagger.cli.common import WarningPrinter
 from tagger.dedup import DEFAULT_THRESHOLD, DedupCounts, DedupGroup, Deduplicator
 from tagger.errors import ConfigError, OutputError
 from tagger.ingest import FORMATS, iter_papers
+from tagger.records import SkippedRecords
 
 
 class DedupSummary(BaseModel):
@@ -26,6 +27,7 @@ class DedupSummary(BaseModel):
     output: str
     report: str | None
     warnings: int
+    skipped_invalid: SkippedRecords
 
 
 @click.command("dedup")
@@ -70,15 +72,16 @@ def dedup(
     _check_outputs(inputs, [output, report_path], overwrite)
     warnings = WarningPrinter()
     with Deduplicator(threshold) as finder:  # records wait on disk, not in memory
-        finder.add_all(iter_papers(inputs, fmt, warnings))
+        skipped = SkippedRecords()
+        finder.add_all(iter_papers(inputs, fmt, warnings, skipped))
         warnings.finish(" (all are in the --report file)" if report_path else "")
         write_unique(output, finder.groups())
         if report_path:
             report = finder.report(warnings.messages).model_dump_json(indent=2)
             _write_atomic(report_path, [report])
-        click.echo(f"tagger: {finder.summary()}", err=True)
+        click.echo(f"tagger: {finder.summary()}{skipped.phrase()}", err=True)
         if as_json:
-            summary = _summary(finder, output, report_path, len(warnings.messages))
+            summary = _summary(finder, output, report_path, len(warnings.messages), skipped)
             click.echo(summary.model_dump_json())
 
 
@@ -91,8 +94,15 @@ def write_unique(path: str, groups: Iterable[DedupGroup]) -> None:
     _write_atomic(path, lines)
 
 
-def _summary(finder: Deduplicator, output: str, report: str | None, warnings: int) -> DedupSummary:
+def _summary(
+    finder: Deduplicator,
+    output: str,
+    report: str | None,
+    warnings: int,
+    skipped: SkippedRecords,
+) -> DedupSummary:
     return DedupSummary(
+        skipped_invalid=skipped,
         counts=finder.counts(),
         threshold=finder.threshold,
         output=output,

@@ -150,6 +150,7 @@ def run(
                 warn=echo_err,
             )
             job.manifest.warnings.extend(source.warnings)
+            job.manifest.skipped_invalid = source.skipped
             papers = limit_papers(source, limit)
             count = min(source.unique_count, limit or source.unique_count)
             run = job.run(papers, source.input_count, source.unique_count, total=count)
@@ -163,7 +164,7 @@ def run(
         f"{c.input} records -> {c.unique} unique{limited}; tagged {c.tagged} ({c.cached} cached), "
         f"failed {c.failed}, skipped {c.skipped_resume} already done -> {output} "
         f"[{manifest.wall_time_s:.1f}s, {u.prompt_tokens + u.completion_tokens} tokens, "
-        f"${u.cost_usd:.4f}]"
+        f"${u.cost_usd:.4f}]{manifest.skipped_invalid.phrase()}"
     )
     if as_json:
         click.echo(json.dumps(manifest.model_dump(mode="json"), indent=2))

@@ -111,7 +111,7 @@ def _as_categories(value: Any) -> tuple[str, ...]:
 def build_paper(raw: RawRecord, on_warning: OnWarning) -> Paper | None:
     """The Paper for ``raw``, or None (after a warning) when title or abstract is missing."""
     raw = _without_surrogates(raw, on_warning)
-    title = collapse_whitespace(raw.title)
+    title = collapse_whitespace(raw.title) or _title_from_id(raw, on_warning)
     abstract = clean_abstract(raw.abstract)
     missing = [name for name, text in (("title", title), ("abstract", abstract)) if not text]
     if missing:
@@ -125,6 +125,17 @@ def build_paper(raw: RawRecord, on_warning: OnWarning) -> Paper | None:
         )
         abstract = abstract[:MAX_ABSTRACT_CHARS].rstrip()
     return _paper(raw, title, abstract, truncated)
+
+
+def _title_from_id(raw: RawRecord, on_warning: OnWarning) -> str:
+    """'arXiv:2101.00001' (or the record's own id) for a record that has an abstract but no
+    title, so the paper is tagged rather than lost; '' when it has no id either."""
+    ref = parse_arxiv_id(raw.id or raw.url) if raw.id or raw.url else None
+    title = f"arXiv:{ref.id}" if ref else collapse_whitespace(raw.id)
+    if title and clean_abstract(raw.abstract):
+        on_warning(f"{raw.where}: record has no title; titled '{title}' from its id.")
+        return title
+    return ""
 
 
 def _without_surrogates(raw: RawRecord, on_warning: OnWarning) -> RawRecord:

@@ -30,7 +30,7 @@ MAX_SKIPPED_LISTED = 100
 
 
 class SkippedRecords(BaseModel):
-    """Input records dropped at ingest (no title or abstract): how many, and where."""
+    """Input records dropped at ingest (unreadable line, no title or abstract): how many, where."""
 
     count: int = 0
     at: list[str] = Field(
@@ -43,11 +43,11 @@ class SkippedRecords(BaseModel):
             self.at.append(where)
 
     def phrase(self) -> str:
-        """'; 2 invalid records skipped (no title or abstract)', or '' when none were."""
+        """'; 2 invalid records skipped (...)', or '' when none were."""
         if not self.count:
             return ""
         noun = "record" if self.count == 1 else "records"
-        return f"; {self.count} invalid {noun} skipped (no title or abstract)"
+        return f"; {self.count} invalid {noun} skipped (unreadable, or no title or abstract)"
 
 
 class Usage(BaseModel):

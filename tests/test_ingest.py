@@ -384,12 +384,13 @@ def test_dropped_records_are_counted_with_where_and_an_untitled_one_with_an_id_i
         {"id": "2101.00001v2", "abstract": "An abstract without a title."},
         {"abstract": "No title and no id."},
     ]
-    path = write(tmp_path / "p.jsonl", "\n".join(json.dumps(obj) for obj in lines))
+    text = "\n".join(json.dumps(obj) for obj in lines) + "\n{broken\n"
+    path = write(tmp_path / "p.jsonl", text)
     skipped = SkippedRecords()
     warnings: list[str] = []
     papers = list(iter_papers([str(path)], on_warning=warnings.append, skipped=skipped))
     assert [p.title for p in papers] == ["Has both", "arXiv:2101.00001"]
-    assert (skipped.count, skipped.at) == (2, [f"{path}:2", f"{path}:4"])
+    assert (skipped.count, skipped.at) == (3, [f"{path}:2", f"{path}:4", f"{path}:5"])
     assert f"{path}:3: record has no title; titled 'arXiv:2101.00001' from its id." in warnings
 
 

@@ -10,12 +10,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from tagger.ingest.ids import version_number
-from tagger.ingest.jsonl import iter_objects
+from tagger.ingest.jsonl import iter_objects, unreadable
 from tagger.ingest.record import OnWarning, RawRecord, raw_from_mapping
 
 
 def read(path: str, on_warning: OnWarning) -> Iterator[RawRecord]:
-    for line, obj in iter_objects(path, on_warning):
+    for line, obj in iter_objects(path):
+        if not isinstance(obj, dict):
+            yield unreadable(obj)
+            continue
         raw = raw_from_mapping(obj, path, line)
         listed = obj.get("versions")
         versions = [v for v in listed if isinstance(v, dict)] if isinstance(listed, list) else []

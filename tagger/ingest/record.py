@@ -45,6 +45,7 @@ class RawRecord:
     date: str | None = None
     categories: tuple[str, ...] = ()
     version: str | None = None
+    problem: str = ""  # why the line held no record (bad JSON); warned and counted as skipped
 
     @property
     def where(self) -> str:
@@ -110,6 +111,9 @@ def _as_categories(value: Any) -> tuple[str, ...]:
 
 def build_paper(raw: RawRecord, on_warning: OnWarning) -> Paper | None:
     """The Paper for ``raw``, or None (after a warning) when title or abstract is missing."""
+    if raw.problem:
+        on_warning(f"{raw.where}: {raw.problem}; line skipped.")
+        return None
     raw = _without_surrogates(raw, on_warning)
     title = collapse_whitespace(raw.title) or _title_from_id(raw, on_warning)
     abstract = clean_abstract(raw.abstract)

@@ -4,8 +4,16 @@ Records are linked by union-find; every link that joins two groups is kept, so t
 which record each duplicate matched and why. Near-duplicates are found with MinHash LSH over word
 3-gram shingles of the normalized title + abstract, then confirmed by their exact shingle Jaccard.
 
+Two records with different arXiv ids (versions ignored) are different papers: a link between
+their groups is made only when the two linked records also have the same normalized title and the
+same (or near-duplicate) abstract, i.e. one paper submitted twice. So series papers sharing an
+abstract ("Part II", "Part III") and unrelated papers sharing a title stay apart, and a record
+without an id cannot bridge two ids.
+
 The representative of a group is its record with an arXiv id and the highest version, else the
-first seen; groups come out in the order of their first-seen record.
+first seen; it keeps the union of its versions' authors and categories, and takes a url, authors
+or date from another member when it has none. Groups come out in the order of their first-seen
+record.
 """
 
 from __future__ import annotations
@@ -51,7 +59,10 @@ class Merge(BaseModel):
     source: str
     reason: str = Field(description="exact-title, exact-abstract, arxiv-id or near-duplicate (...)")
     matched: str = Field(description="source of the record it matched")
-    ref: str = Field(description="id, or source when the id equals the representative's")
+    ref: str = Field(
+        description="id; for another version of the representative's id, id+version when known, "
+        "else source"
+    )
 
 
 class DedupGroup(BaseModel):
@@ -303,6 +314,7 @@ class _Grouping:
         self.parent = array("q")
         self.has_arxiv = array("b")
         self.version = array("q")
+        self.group_id = array("q")  # at a root: first record index with the group's arXiv id
         self.links: dict[int, list[_Edge]] = {}
         self.merges: Counter[str] = Counter()  # joins by reason kind
         self.tables: dict[str, dict[bytes, int]] = {
@@ -320,6 +332,7 @@ class _Grouping:
         self.parent.append(index)
         self.has_arxiv.append(paper.arxiv_id is not None)
         self.version.append(version_number(paper.version))
+        self.group_id.append(-1)
         keys = (("arxiv-id", paper.arxiv_id), ("exact-title", title), ("exact-abstract", abstract))
         matched = set()
         for reason, key in keys:
@@ -327,9 +340,10 @@ class _Grouping:
                 # 16-byte digests keep the tables small for large inputs.
                 digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()
                 first = self.tables[reason].setdefault(digest, index)
-                if first != index:
+                if reason == "arxiv-id":
+                    self.group_id[index] = first
+                if first != index and self.union(index, first, reason):
                     matched.add(reason)
-                    self.union(index, first, reason)
         return not {"exact-title", "exact-abstract"} <= matched
 
     def find(self, i: int) -> int:
@@ -339,14 +353,29 @@ class _Grouping:
             i = parent[i]
         return i
 
-    def union(self, a: int, b: int, reason: str) -> None:
+    def union(self, a: int, b: int, reason: str) -> bool:
+        """Join the groups of a and b; False when they hold different arXiv ids and a, b are
+        not the same paper twice (see the module docstring)."""
         root_a, root_b = self.find(a), self.find(b)
         if root_a == root_b:
-            return
+            return True
+        id_a, id_b = self.group_id[root_a], self.group_id[root_b]
+        if id_a >= 0 and id_b >= 0 and id_a != id_b and not self._same_paper(a, b, reason):
+            return False
         self.parent[max(root_a, root_b)] = min(root_a, root_b)  # root = first seen
+        self.group_id[min(root_a, root_b)] = id_a if id_a >= 0 else id_b
         self.links.setdefault(a, []).append(_Edge(b, reason))
         self.links.setdefault(b, []).append(_Edge(a, reason))
         self.merges[reason.split(" ", 1)[0]] += 1
+        return True
+
+    def _same_paper(self, a: int, b: int, reason: str) -> bool:
+        """Records linked for ``reason`` that also agree on title and abstract (rare: read back)."""
+        pa, pb = self.records[a], self.records[b]
+        if normalize_text(pa.title) != normalize_text(pb.title):
+            return False
+        # A near-duplicate link already compared the abstracts; an exact-abstract one is equal.
+        return reason != "exact-title" or normalize_text(pa.abstract) == normalize_text(pb.abstract)
 
     def groups(self, merged_only: bool = False) -> Iterator[DedupGroup]:
         """Roots ascend, so groups come out in input order; members are found by sorting the
@@ -369,9 +398,11 @@ class _Grouping:
 
     def _group(self, members: list[int]) -> DedupGroup:
         rep = max(members, key=self._preference)
-        paper = self.records[rep]
+        papers = {i: self.records[i] for i in members}
         tree = sorted(self._tree(rep))  # duplicates listed in input order
-        return DedupGroup(paper=paper, duplicates=[self._merge(*t, paper.id) for t in tree])
+        merges = [_merge(papers[i], papers[via], reason, papers[rep]) for i, via, reason in tree]
+        others = [papers[i] for i in members if i != rep]
+        return DedupGroup(paper=merged_metadata(papers[rep], others), duplicates=merges)
 
     def _preference(self, i: int) -> tuple[bool, int, int]:
         return (bool(self.has_arxiv[i]), self.version[i], -i)
@@ -388,16 +419,34 @@ class _Grouping:
                     queue.append(edge.other)
                     yield edge.other, node, edge.reason
 
-    def _merge(self, i: int, via: int, reason: str, rep_id: str) -> Merge:
-        paper = self.records[i]
-        ref = paper.source if paper.id == rep_id else paper.id
-        return Merge(
-            id=paper.id,
-            source=paper.source,
-            reason=reason,
-            matched=self.records[via].source,
-            ref=ref,
-        )
+
+def _merge(paper: Paper, via: Paper, reason: str, rep: Paper) -> Merge:
+    ref = paper.id
+    if paper.id == rep.id:  # another copy or version of the representative
+        versioned = paper.arxiv_id and paper.version and paper.version != rep.version
+        ref = f"{paper.arxiv_id}{paper.version}" if versioned else paper.source
+    return Merge(id=paper.id, source=paper.source, reason=reason, matched=via.source, ref=ref)
+
+
+def merged_metadata(rep: Paper, others: list[Paper]) -> Paper:
+    """``rep`` with its versions' authors and categories added, and a url, authors or date
+    from another member where it has none."""
+    versions = [p for p in others if rep.arxiv_id and p.arxiv_id == rep.arxiv_id]
+    authors = _union(rep.authors, *(p.authors for p in versions))
+    dated = next((p for p in [rep, *others] if p.date or p.date_text), rep)
+    update: dict[str, Any] = {
+        "authors": authors or next((p.authors for p in others if p.authors), ()),
+        "categories": _union(rep.categories, *(p.categories for p in versions)),
+        "url": rep.url or next((p.url for p in others if p.url), None),
+        "date": dated.date,
+        "date_text": dated.date_text,
+    }
+    changed = {k: v for k, v in update.items() if v != getattr(rep, k)}
+    return rep.model_copy(update=changed) if changed else rep
+
+
+def _union(*lists: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(item for items in lists for item in items))
 
 
 class _Sketches:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from tagger.dedup import DEFAULT_THRESHOLD, DedupCounts, Deduplicator
 from tagger.ingest import iter_papers
+from tagger.records import SkippedRecords
 from tagger.runner import UniquePaper
 
 
@@ -18,6 +19,7 @@ class UniqueSource:
     finder: Deduplicator
     counts: DedupCounts
     warnings: list[str] = field(default_factory=list)
+    skipped: SkippedRecords = field(default_factory=SkippedRecords)
 
     @property
     def input_count(self) -> int:
@@ -48,9 +50,10 @@ def open_unique(
         warnings.append(message)
         warn(message)
 
-    with Deduplicator(threshold or DEFAULT_THRESHOLD) as finder:
-        finder.add_all(iter_papers(inputs, fmt, on_warning))
-        yield UniqueSource(finder, finder.counts(), warnings)
+    with Deduplicator(DEFAULT_THRESHOLD if threshold is None else threshold) as finder:
+        skipped = SkippedRecords()
+        finder.add_all(iter_papers(inputs, fmt, on_warning, skipped))
+        yield UniqueSource(finder, finder.counts(), warnings, skipped)
 
 
 @dataclass

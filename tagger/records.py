@@ -18,11 +18,36 @@ class Paper(BaseModel):
     source: str = Field(description="where it was read, as 'file:line'")
     url: str | None = None
     authors: tuple[str, ...] = ()
-    date: str | None = None
+    date: str | None = Field(default=None, description="ISO YYYY-MM-DD, when the date was readable")
+    date_text: str | None = Field(default=None, description="the date as the input wrote it")
     categories: tuple[str, ...] = ()
     arxiv_id: str | None = Field(default=None, description="arXiv id without version")
     version: str | None = Field(default=None, description="arXiv version suffix, e.g. 'v2'")
     truncated: bool = Field(default=False, description="abstract was cut to the length limit")
+
+
+MAX_SKIPPED_LISTED = 100
+
+
+class SkippedRecords(BaseModel):
+    """Input records dropped at ingest (unreadable line, no title or abstract): how many, where."""
+
+    count: int = 0
+    at: list[str] = Field(
+        default_factory=list, description=f"file:line of the first {MAX_SKIPPED_LISTED}"
+    )
+
+    def add(self, where: str) -> None:
+        self.count += 1
+        if len(self.at) < MAX_SKIPPED_LISTED:
+            self.at.append(where)
+
+    def phrase(self) -> str:
+        """'; 2 invalid records skipped (...)', or '' when none were."""
+        if not self.count:
+            return ""
+        noun = "record" if self.count == 1 else "records"
+        return f"; {self.count} invalid {noun} skipped (unreadable, or no title or abstract)"
 
 
 class Usage(BaseModel):
@@ -58,6 +83,7 @@ class TaggedPaper(BaseModel):
     source: str
     url: str | None = None
     date: str | None = None
+    date_text: str | None = None
     authors: list[str] = Field(default_factory=list)
     truncated: bool = False
     usage: Usage | None = None
@@ -92,3 +118,4 @@ class RunManifest(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     interrupted: bool = False
     warnings: list[str] = Field(default_factory=list)
+    skipped_invalid: SkippedRecords = Field(default_factory=SkippedRecords)

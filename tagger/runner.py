@@ -377,6 +377,7 @@ class Job:
                 "source": p.source,
                 "url": p.url,
                 "date": p.date,
+                "date_text": p.date_text,
                 "authors": list(p.authors),
                 "truncated": p.truncated,
                 **fields,

@@ -108,3 +108,16 @@ def test_samples_on_the_embedded_default_model(tmp_path: Path) -> None:
         summary = str(r["summary"])
         assert 0 < len(summary) <= 160 and "\n" not in summary
         assert 1 <= len(r["tags"]) <= 3  # type: ignore[arg-type]
+
+
+def test_threshold_zero_is_refused_in_run_not_replaced_by_the_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import invoke
+
+    src = tmp_path / "p.jsonl"
+    src.write_text('{"title": "T", "abstract": "A."}\n')
+    out = tmp_path / "o.jsonl"
+    result = invoke(capsys, "run", str(src), "-o", str(out), "--threshold", "0")
+    assert result.code == 2 and "--threshold" in result.err
+    assert not out.exists()

@@ -89,7 +89,7 @@ def test_arxiv_versions_merge_and_the_latest_version_represents_them() -> None:
     result = dedup([v1, other, v3])
     assert [g.paper.source for g in result.groups] == ["b:1", "c:1"]  # group keeps v1's place
     assert reasons(result) == [["arxiv-id"], []]
-    assert result.groups[0].duplicate_refs == ["a:1"]
+    assert result.groups[0].duplicate_refs == ["2101.00001v1"]
 
 
 def test_distinct_papers_stay_apart_and_in_input_order() -> None:
@@ -239,3 +239,124 @@ def test_cli_refuses_to_overwrite_an_input(
     code, _, stderr = run_cli(["dedup", str(src), "-o", str(src)], capsys)
     assert code == 2 and "is both an input and an output" in stderr
     assert src.read_text() == '{"title": "T", "abstract": "A."}\n'
+
+
+# --- different arXiv ids are different papers -------------------------------------------------
+
+
+def test_series_parts_with_one_abstract_and_different_ids_stay_apart() -> None:
+    abstract = " ".join(words(7))
+    two = paper("Deep Theory, Part II", abstract, "a:1", arxiv="1901.00002")
+    three = paper("Deep Theory, Part III", abstract, "a:2", arxiv="1901.00003v2")
+    result = dedup([two, three])
+    assert result.summary() == "2 records -> 2 unique (none merged)"
+
+
+def test_one_title_and_one_abstract_under_two_ids_is_one_paper() -> None:
+    abstract = " ".join(words(8))
+    first = paper("A Resubmitted Paper", abstract, "a:1", arxiv="2001.00001")
+    second = paper("A resubmitted paper", abstract, "b:1", arxiv="2002.00002")
+    assert reasons(dedup([first, second])) == [["exact-title"]]
+
+
+def test_near_duplicate_with_another_id_merges_only_under_the_same_title() -> None:
+    text = words(9)
+    base = paper("Base Title", " ".join(text), "a:1", arxiv="2001.00001")
+    close = " ".join(edited(text, 3, seed=1))
+    renamed = paper("Other Title", close, "b:1", arxiv="2002.00002")
+    same_title = paper("Base Title", close, "c:1", arxiv="2003.00003")
+    assert dedup([base, renamed]).summary() == "2 records -> 2 unique (none merged)"
+    assert len(dedup([base, same_title]).groups) == 1
+
+
+def test_a_record_without_id_does_not_bridge_two_ids() -> None:
+    a = paper("Alpha", "Abstract A is about one thing.", "f:1", arxiv="2001.00001")
+    b = paper("Beta", "Abstract B is about another.", "f:2", arxiv="2002.00002")
+    bridge = paper("Alpha", "Abstract B is about another.", "f:3")  # no id
+    result = dedup([a, b, bridge])
+    assert len(result.groups) == 2
+    assert sorted(len(g.duplicates) for g in result.groups) == [0, 1]
+
+
+# --- what a merged group keeps ----------------------------------------------------------------
+
+
+def test_merged_versions_keep_the_union_of_authors_categories_and_url() -> None:
+    v1 = Paper(
+        id="2101.00001",
+        title="T v1",
+        abstract="First draft.",
+        source="a:1",
+        arxiv_id="2101.00001",
+        version="v1",
+        authors=("Ann Lee", "Bo Chen"),
+        categories=("cs.CL",),
+    )
+    v2 = v1.model_copy(
+        update={
+            "title": "T v2",
+            "abstract": "Second.",
+            "source": "b:1",
+            "version": "v2",
+            "authors": ("Ann Lee",),
+            "categories": ("cs.LG",),
+        }
+    )
+    hf = Paper(id="h1", title="T v2", abstract="Other words.", source="c:1", url="https://x/p")
+    (group,) = dedup([v1, v2, hf]).groups
+    assert group.paper.version == "v2"
+    assert group.paper.authors == ("Ann Lee", "Bo Chen")
+    assert group.paper.categories == ("cs.LG", "cs.CL")
+    assert group.paper.url == "https://x/p"
+
+
+def test_duplicates_name_arxiv_versions_where_known() -> None:
+    v1 = paper("Old", "First draft.", "a:1", arxiv="2101.00001", version="v1")
+    v3 = paper("New", "Rewritten.", "b:1", arxiv="2101.00001", version="v3")
+    bare = paper("Newer", "Rewritten again.", "c:1", arxiv="2101.00001")
+    result = dedup([v1, v3, bare])
+    assert result.groups[0].duplicate_refs == ["2101.00001v1", "c:1"]
+
+
+def test_cli_refuses_to_replace_an_existing_output_without_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src, out = tmp_path / "p.jsonl", tmp_path / "u.jsonl"
+    src.write_text('{"title": "T", "abstract": "A."}\n')
+    out.write_text("precious\n")
+    code, _, stderr = run_cli(["dedup", str(src), "-o", str(out)], capsys)
+    assert code == 2 and "already exists" in stderr and "--overwrite" in stderr
+    assert out.read_text() == "precious\n"
+    code, _, _ = run_cli(["dedup", str(src), "-o", str(out), "--overwrite"], capsys)
+    assert code == 0 and json.loads(out.read_text())["title"] == "T"
+
+
+def test_cli_outputs_get_the_mode_a_plain_open_gives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    src, out, report = tmp_path / "p.jsonl", tmp_path / "u.jsonl", tmp_path / "r.json"
+    src.write_text('{"title": "T", "abstract": "A."}\n')
+    old = os.umask(0o022)
+    try:
+        code, _, _ = run_cli(["dedup", str(src), "-o", str(out), "--report", str(report)], capsys)
+    finally:
+        os.umask(old)
+    assert code == 0
+    assert (out.stat().st_mode & 0o777, report.stat().st_mode & 0o777) == (0o644, 0o644)
+
+
+def test_threshold_zero_is_refused_not_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tagger.pipeline import load_unique
+
+    src = tmp_path / "p.jsonl"
+    src.write_text('{"title": "T", "abstract": "A."}\n')
+    code, _, stderr = run_cli(
+        ["dedup", str(src), "-o", str(tmp_path / "u"), "--threshold", "0"], capsys
+    )
+    assert code == 2 and "--threshold" in stderr
+    with pytest.raises(ConfigError):
+        load_unique([str(src)], threshold=0.0)

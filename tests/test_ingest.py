@@ -293,3 +293,120 @@ def test_missing_path_is_an_error(tmp_path: Path) -> None:
 def test_parse_arxiv_id(text: str, expected: tuple[str, str | None] | None) -> None:
     ref = parse_arxiv_id(text)
     assert (tuple(ref) if ref else None) == expected
+
+
+# --- Kaggle-style float ids and dates ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("704.0026", "0704.0026"),
+        ("704.001", "0704.0010"),
+        ("1501.0001", "1501.00010"),
+        ("1412.999", "1412.9990"),
+        ("2101.1", "2101.10000"),
+        ("1234.5", None),  # month 34
+    ],
+)
+def test_float_ids_are_recovered_by_the_yymm_rule(text: str, expected: str | None) -> None:
+    ref = parse_arxiv_id(text)
+    assert (ref.id if ref else None) == expected
+
+
+def test_csv_float_ids_and_dates_keep_the_text_and_gain_an_iso_date(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "k.csv",
+        "id,title,abstract,update_date\n"
+        "704.001,A,First.,2008-11-13 19:18:42\n"
+        '1501.0001,B,Second.,"Mon, 2 Apr 2007 19:18:42 GMT"\n'
+        "1502.00002,C,Third.,sometime in spring\n",
+    )
+    papers, warnings = read(path)
+    assert warnings == []
+    assert [p.id for p in papers] == ["0704.0010", "1501.00010", "1502.00002"]
+    assert [(p.date, p.date_text) for p in papers] == [
+        ("2008-11-13", "2008-11-13 19:18:42"),
+        ("2007-04-02", "Mon, 2 Apr 2007 19:18:42 GMT"),
+        (None, "sometime in spring"),
+    ]
+
+
+# --- a directory holding tagger's own files ---------------------------------------------------
+
+
+def test_run_and_dedup_of_a_folder_skip_the_files_tagger_wrote_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import invoke
+
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    lines = [json.dumps({"title": f"Paper {i}", "abstract": f"About topic {i}."}) for i in range(3)]
+    write(folder / "in.jsonl", "\n".join(lines) + "\n")
+    keyword = ["--model", "local/keyword"]
+    assert invoke(capsys, "run", str(folder), "-o", str(folder / "out.jsonl"), *keyword).code == 0
+    dedup_args = ["-o", str(folder / "u.jsonl"), "--report", str(folder / "groups.json")]
+    assert invoke(capsys, "dedup", str(folder), *dedup_args).code == 0
+    write(folder / "report.md", "# tagger eval\n\n- gold: eval/gold.jsonl\n")
+    write(folder / "report.json", '{\n  "format": "tagger-eval/1",\n  "tagger_version": "0"\n}\n')
+    result = invoke(capsys, "run", str(folder), "-o", str(tmp_path / "again.jsonl"), *keyword)
+    assert result.code == 0, result.err
+    assert "3 records -> 3 unique" in result.err
+    for name in ("out.jsonl", "out.run.json", "u.jsonl", "groups.json", "report.md"):
+        assert f"{folder / name}: skipped, tagger wrote it" in result.err
+    result = invoke(capsys, "dedup", str(folder), "-o", str(tmp_path / "u2.jsonl"))
+    assert result.code == 0 and "3 records -> 3 unique" in result.err
+
+
+def test_a_file_named_directly_is_read_even_if_tagger_wrote_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import invoke
+
+    src = write(tmp_path / "in.jsonl", json.dumps({"title": "T", "abstract": "A."}) + "\n")
+    assert invoke(capsys, "dedup", str(src), "-o", str(tmp_path / "u.jsonl")).code == 0
+    result = invoke(capsys, "dedup", str(tmp_path / "u.jsonl"), "-o", str(tmp_path / "u2.jsonl"))
+    assert result.code == 0 and "1 records -> 1 unique" in result.err
+
+
+# --- records dropped at ingest are counted -----------------------------------------------------
+
+
+def test_dropped_records_are_counted_with_where_and_an_untitled_one_with_an_id_is_kept(
+    tmp_path: Path,
+) -> None:
+    from tagger.records import SkippedRecords
+
+    lines = [
+        {"title": "Has both", "abstract": "Yes."},
+        {"title": "No abstract"},
+        {"id": "2101.00001v2", "abstract": "An abstract without a title."},
+        {"abstract": "No title and no id."},
+    ]
+    text = "\n".join(json.dumps(obj) for obj in lines) + "\n{broken\n"
+    path = write(tmp_path / "p.jsonl", text)
+    skipped = SkippedRecords()
+    warnings: list[str] = []
+    papers = list(iter_papers([str(path)], on_warning=warnings.append, skipped=skipped))
+    assert [p.title for p in papers] == ["Has both", "arXiv:2101.00001"]
+    assert (skipped.count, skipped.at) == (3, [f"{path}:2", f"{path}:4", f"{path}:5"])
+    assert f"{path}:3: record has no title; titled 'arXiv:2101.00001' from its id." in warnings
+
+
+def test_run_and_dedup_report_dropped_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import invoke
+
+    good = json.dumps({"title": "T", "abstract": "A."})
+    path = write(tmp_path / "p.jsonl", good + '\n{"title": "No abstract"}\n')
+    out = tmp_path / "o.jsonl"
+    result = invoke(capsys, "run", str(path), "-o", str(out), "--model", "local/keyword")
+    assert result.code == 0
+    assert "1 invalid record skipped" in result.err.splitlines()[-1]
+    manifest = json.loads(out.with_suffix(".run.json").read_text())
+    assert manifest["skipped_invalid"] == {"count": 1, "at": [f"{path}:2"]}
+    result = invoke(capsys, "dedup", str(path), "-o", str(tmp_path / "u.jsonl"), "--json")
+    assert "1 invalid record skipped" in result.err.splitlines()[-1]
+    assert json.loads(result.out)["skipped_invalid"] == {"count": 1, "at": [f"{path}:2"]}

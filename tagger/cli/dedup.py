@@ -6,14 +6,17 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import click
 from pydantic import BaseModel
 
+from tagger.atomic import _mode_for
 from tagger.cli.common import WarningPrinter
 from tagger.dedup import DEFAULT_THRESHOLD, DedupCounts, DedupGroup, Deduplicator
 from tagger.errors import ConfigError, OutputError
 from tagger.ingest import FORMATS, iter_papers
+from tagger.records import SkippedRecords
 
 
 class DedupSummary(BaseModel):
@@ -24,6 +27,7 @@ class DedupSummary(BaseModel):
     output: str
     report: str | None
     warnings: int
+    skipped_invalid: SkippedRecords
 
 
 @click.command("dedup")
@@ -49,6 +53,7 @@ class DedupSummary(BaseModel):
     show_default=True,
     help="Input format; auto detects each file's.",
 )
+@click.option("--overwrite", is_flag=True, help="Replace OUT (and GROUPS.json) if they exist.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 def dedup(
     inputs: tuple[str, ...],
@@ -56,6 +61,7 @@ def dedup(
     report_path: str | None,
     threshold: float,
     fmt: str,
+    overwrite: bool,
     as_json: bool,
 ) -> None:
     """Merge duplicate papers in INPUT files or directories; write one line per unique paper.
@@ -63,18 +69,19 @@ def dedup(
     Duplicates share a normalized title or abstract, an arXiv id (any version), or are
     near-identical (--threshold). Each output line lists the ids (or sources) merged into it.
     """
-    _check_outputs(inputs, [output, report_path])
+    _check_outputs(inputs, [output, report_path], overwrite)
     warnings = WarningPrinter()
     with Deduplicator(threshold) as finder:  # records wait on disk, not in memory
-        finder.add_all(iter_papers(inputs, fmt, warnings))
+        skipped = SkippedRecords()
+        finder.add_all(iter_papers(inputs, fmt, warnings, skipped))
         warnings.finish(" (all are in the --report file)" if report_path else "")
         write_unique(output, finder.groups())
         if report_path:
             report = finder.report(warnings.messages).model_dump_json(indent=2)
             _write_atomic(report_path, [report])
-        click.echo(f"tagger: {finder.summary()}", err=True)
+        click.echo(f"tagger: {finder.summary()}{skipped.phrase()}", err=True)
         if as_json:
-            summary = _summary(finder, output, report_path, len(warnings.messages))
+            summary = _summary(finder, output, report_path, len(warnings.messages), skipped)
             click.echo(summary.model_dump_json())
 
 
@@ -87,8 +94,15 @@ def write_unique(path: str, groups: Iterable[DedupGroup]) -> None:
     _write_atomic(path, lines)
 
 
-def _summary(finder: Deduplicator, output: str, report: str | None, warnings: int) -> DedupSummary:
+def _summary(
+    finder: Deduplicator,
+    output: str,
+    report: str | None,
+    warnings: int,
+    skipped: SkippedRecords,
+) -> DedupSummary:
     return DedupSummary(
+        skipped_invalid=skipped,
         counts=finder.counts(),
         threshold=finder.threshold,
         output=output,
@@ -103,6 +117,7 @@ def _write_atomic(path: str, lines: Iterable[str]) -> None:
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tagger-", suffix=".tmp")
+        os.chmod(tmp, _mode_for(Path(path)))  # mkstemp makes 0600; match `run`'s files
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             for line in lines:
                 f.write(line + "\n")
@@ -113,7 +128,7 @@ def _write_atomic(path: str, lines: Iterable[str]) -> None:
         raise OutputError(f"cannot be written ({exc.strerror}).", path=path) from None
 
 
-def _check_outputs(inputs: Sequence[str], outputs: Sequence[str | None]) -> None:
+def _check_outputs(inputs: Sequence[str], outputs: Sequence[str | None], overwrite: bool) -> None:
     """Fail before the (possibly long) read, not after it."""
     sources = {os.path.abspath(p) for p in inputs}
     for out in outputs:
@@ -128,4 +143,8 @@ def _check_outputs(inputs: Sequence[str], outputs: Sequence[str | None]) -> None
                 "cannot be written: its directory does not exist.",
                 path=out,
                 hint="Create the directory first.",
+            )
+        if not overwrite and os.path.isfile(out) and os.path.getsize(out) > 0:
+            raise ConfigError(
+                "output file already exists.", path=out, hint="Use --overwrite to replace it."
             )

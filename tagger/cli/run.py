@@ -63,7 +63,12 @@ if TYPE_CHECKING:
     default=None,
     help="Seconds one model request may take before it is retried [default: 120].",
 )
-@click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Near-dup Jaccard.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help="Near-dup Jaccard.",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run manifest as JSON on stdout.")
 def run(
@@ -151,6 +156,7 @@ def run(
                 warn=echo_err,
             )
             job.manifest.warnings.extend(source.warnings)
+            job.manifest.skipped_invalid = source.skipped
             papers = limit_papers(source, limit)
             count = min(source.unique_count, limit or source.unique_count)
             run = job.run(papers, source.input_count, source.unique_count, total=count)
@@ -164,7 +170,7 @@ def run(
         f"{c.input} records -> {c.unique} unique{limited}; tagged {c.tagged} ({c.cached} cached), "
         f"failed {c.failed}, skipped {c.skipped_resume} already done -> {output} "
         f"[{manifest.wall_time_s:.1f}s, {u.prompt_tokens + u.completion_tokens} tokens, "
-        f"${u.cost_usd:.4f}]"
+        f"${u.cost_usd:.4f}]{manifest.skipped_invalid.phrase()}"
     )
     if as_json:
         click.echo(json.dumps(manifest.model_dump(mode="json"), indent=2))

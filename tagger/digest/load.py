@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from tagger.errors import InputError
+from tagger.jsonio import parse_json_line, replace_surrogates
 from tagger.records import TaggedPaper
 
 _HINT = "Pass the JSONL file that `tagger run -o FILE` wrote."
@@ -58,15 +59,16 @@ def read_run_file(path: str | Path) -> Iterator[TaggedPaper]:
 
 def _parse_line(raw: bytes, name: str, number: int) -> TaggedPaper:
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = parse_json_line(raw.decode("utf-8"), path=name, line=number)
     except UnicodeDecodeError:
         raise InputError("line is not UTF-8 text.", path=name, line=number, hint=_HINT) from None
-    except json.JSONDecodeError as exc:
+    except InputError as exc:  # bad JSON, too long, nested too deep, too many digits
+        detail = exc.message.removeprefix("invalid JSON: ")[:-1]
         raise InputError(
-            f"line is not valid JSON ({exc.msg}).", path=name, line=number, hint=_HINT
+            f"line is not valid JSON ({detail}).", path=name, line=number, hint=_HINT
         ) from None
     try:
-        return TaggedPaper.model_validate(data)
+        return TaggedPaper.model_validate(_clean_surrogates(data))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "record"
@@ -76,3 +78,14 @@ def _parse_line(raw: bytes, name: str, number: int) -> TaggedPaper:
             line=number,
             hint=_HINT,
         ) from None
+
+
+def _clean_surrogates(value: Any) -> Any:
+    """Lone surrogates (JSON escapes like \\ud83d) cannot be written out: make them U+FFFD."""
+    if isinstance(value, str):
+        return replace_surrogates(value)
+    if isinstance(value, list):
+        return [_clean_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean_surrogates(v) for k, v in value.items()}
+    return value

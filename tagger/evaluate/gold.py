@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tagger.errors import ConfigError
+from tagger.errors import ConfigError, InputError
+from tagger.jsonio import parse_json_line
 from tagger.taxonomy import Taxonomy
 
 DEFAULT_GOLD = Path("eval") / "gold.jsonl"
@@ -82,11 +83,10 @@ def load_gold(path: str | Path, taxonomy: Taxonomy) -> GoldSet:
 
 def _parse(text: str, file: str, number: int) -> GoldItem:
     try:
-        data: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"invalid JSON ({exc.msg}).", path=file, line=number, hint=_HINT
-        ) from None
+        data: Any = parse_json_line(text, path=file, line=number)
+    except InputError as exc:  # bad JSON, too long, nested too deep, too many digits
+        detail = exc.message.removeprefix("invalid JSON: ")[:-1]
+        raise ConfigError(f"invalid JSON ({detail}).", path=file, line=number, hint=_HINT) from None
     if not isinstance(data, dict):
         raise ConfigError("expected a JSON object.", path=file, line=number, hint=_HINT)
     try:

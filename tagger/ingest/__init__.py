@@ -15,7 +15,7 @@ from tagger.ingest import csv as csv_format
 from tagger.ingest.detect import FORMATS, check_format, detect_format
 from tagger.ingest.files import check_readable, expand_paths, first_content_line
 from tagger.ingest.record import MAX_ABSTRACT_CHARS, OnWarning, RawRecord, build_paper
-from tagger.records import Paper
+from tagger.records import Paper, SkippedRecords
 
 __all__ = ["FORMATS", "MAX_ABSTRACT_CHARS", "OnWarning", "iter_papers"]
 
@@ -29,19 +29,23 @@ _log = logging.getLogger(__name__)
 
 
 def iter_papers(
-    paths: Sequence[str], fmt: str = "auto", on_warning: OnWarning | None = None
+    paths: Sequence[str],
+    fmt: str = "auto",
+    on_warning: OnWarning | None = None,
+    skipped: SkippedRecords | None = None,
 ) -> Iterator[Paper]:
     """Papers from ``paths`` (files or directories) in order, streamed record by record.
 
-    ``fmt`` is one of FORMATS; "auto" detects each file's format on its own.
+    ``fmt`` is one of FORMATS; "auto" detects each file's format on its own. Records dropped
+    for want of a title or abstract are warned about and counted in ``skipped``.
     """
     check_format(fmt)
     warn = on_warning or _log.warning
-    for path in expand_paths(paths):
-        yield from _read_file(path, fmt, warn)
+    for path in expand_paths(paths, warn):
+        yield from _read_file(path, fmt, warn, skipped or SkippedRecords())
 
 
-def _read_file(path: str, fmt: str, warn: OnWarning) -> Iterator[Paper]:
+def _read_file(path: str, fmt: str, warn: OnWarning, skipped: SkippedRecords) -> Iterator[Paper]:
     check_readable(path)
     first = first_content_line(path)
     if first is None:
@@ -50,7 +54,9 @@ def _read_file(path: str, fmt: str, warn: OnWarning) -> Iterator[Paper]:
     count = 0
     for raw in _READERS[kind](path, warn):
         paper = build_paper(raw, warn)
-        if paper is not None:
+        if paper is None:
+            skipped.add(raw.where)
+        else:
             count += 1
             yield paper
     if count == 0:

@@ -21,19 +21,70 @@ from tagger.ingest.record import (
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
+# A row longer than this is an unclosed quote swallowing the rows after it, not a paper (a
+# 20,000-character abstract hard-wrapped at 40 columns is 500 lines).
+MAX_ROW_LINES = 2000
+
+
 def read(path: str, on_warning: OnWarning) -> Iterator[RawRecord]:
     first = first_content_line(path)
-    lines = (text + "\n" for _, text in read_lines(path))
-    reader = csv.reader(lines, delimiter=_delimiter(path, first[1] if first else ""))
+    delimiter = _delimiter(path, first[1] if first else "")
+    rows = _RowLines(path)
+    reader = csv.reader(rows, delimiter=delimiter)
     header = _header(path, reader)
-    start = reader.line_num + 1
+    rows.next_row()
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
-                yield raw_from_mapping(dict(zip(header, row, strict=False)), path, start)
-            start = reader.line_num + 1
+                rows.check_closed(delimiter)
+                yield raw_from_mapping(dict(zip(header, row, strict=False)), path, rows.start)
+            rows.next_row()
     except csv.Error as exc:
-        raise InputError(f"is not valid CSV ({exc}).", path=path, line=start) from None
+        raise InputError(f"is not valid CSV ({exc}).", path=path, line=rows.start) from None
+
+
+class _RowLines:
+    """Feeds csv.reader one line at a time and remembers where the row being read started, so
+    an unclosed quote is reported at its line instead of silently eating the rest of the file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.start = 1
+        self.lines: list[str] = []
+        self._at_end = False
+
+    def __iter__(self) -> Iterator[str]:
+        for number, text in read_lines(self.path):
+            if not self.lines:
+                self.start = number
+            self.lines.append(text + "\n")
+            if len(self.lines) > MAX_ROW_LINES:
+                raise self._unclosed(f"runs past {MAX_ROW_LINES} lines")
+            yield text + "\n"
+        self._at_end = True
+
+    def next_row(self) -> None:
+        self.lines = []
+
+    def check_closed(self, delimiter: str) -> None:
+        """A multi-line row that ends with the file may be an unclosed quote: csv's strict mode
+        says so ("unexpected end of data"); the lenient reader used for the rest does not."""
+        if not (self._at_end and len(self.lines) > 1):
+            return
+        try:
+            list(csv.reader(self.lines, delimiter=delimiter, strict=True))
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                problem = f"is never closed ({len(self.lines)} lines to the end)"
+                raise self._unclosed(problem) from None
+
+    def _unclosed(self, problem: str) -> InputError:
+        return InputError(
+            f"a quoted field opened on this line {problem}.",
+            path=self.path,
+            line=self.start,
+            hint='Close the quote (a quote inside a field is written "").',
+        )
 
 
 def has_title_and_abstract(header: list[str]) -> bool:

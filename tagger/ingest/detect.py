@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 from tagger.errors import InputError
 from tagger.ingest import csv as csv_format
+from tagger.jsonio import parse_json_line
 
 FORMATS = ("auto", "dailypapers", "jsonl", "csv", "arxiv")
 # Keys every arXiv snapshot line has and ordinary JSON-lines exports rarely do.
@@ -31,7 +31,7 @@ def detect_format(path: str, first_line: str) -> str:
             path=path,
             hint=f"Convert it with: jq -c '.[]' {path} > papers.jsonl",
         )
-    if head.startswith("{"):
+    if head.startswith("{") or extension in (".jsonl", ".ndjson"):
         return _json_kind(head)
     if extension in (".csv", ".tsv"):
         return "csv"
@@ -44,8 +44,8 @@ def detect_format(path: str, first_line: str) -> str:
 
 def _json_kind(head: str) -> str:
     try:
-        obj = json.loads(head)
-    except json.JSONDecodeError:
+        obj = parse_json_line(head, path="", line=0)
+    except InputError:
         return "jsonl"  # the reader reports the bad line with its number
     if isinstance(obj, dict) and "id" in obj and any(k in obj for k in _ARXIV_MARKERS):
         return "arxiv"

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from tagger.errors import InputError
 from tagger.ingest.files import read_lines
 from tagger.ingest.record import OnWarning, RawRecord, raw_from_mapping
+from tagger.jsonio import parse_json_line
+
+
+@dataclass(frozen=True)
+class BadLine:
+    path: str
+    line: int
+    problem: str
 
 
 def read(path: str, on_warning: OnWarning) -> Iterator[RawRecord]:
-    for line, obj in iter_objects(path, on_warning):
-        yield raw_from_mapping(obj, path, line)
+    for line, obj in iter_objects(path):
+        yield raw_from_mapping(obj, path, line) if isinstance(obj, dict) else unreadable(obj)
 
 
-def iter_objects(path: str, on_warning: OnWarning) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) per line; a bad line warns and is skipped, unless it is the first.
+def unreadable(bad: BadLine) -> RawRecord:
+    """A line that held no record: build_paper warns about it and ingest counts it as skipped."""
+    return RawRecord(path=bad.path, line=bad.line, problem=bad.problem)
+
+
+def iter_objects(path: str) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
+    """(line number, object) per line; a bad line comes as a BadLine, unless it is the first.
 
     A first line that is not a JSON object means the file is not JSON lines at all: one error
     beats a warning for every line.
@@ -26,7 +39,7 @@ def iter_objects(path: str, on_warning: OnWarning) -> Iterator[tuple[int, dict[s
     for line, text in read_lines(path):
         if not text.strip():
             continue
-        obj, problem = _parse(text)
+        obj, problem = _parse(text, path, line)
         if obj is not None:
             seen_object = True
             yield line, obj
@@ -38,14 +51,14 @@ def iter_objects(path: str, on_warning: OnWarning) -> Iterator[tuple[int, dict[s
                 hint="Fix the line, or pass --format if the file is another kind.",
             )
         else:
-            on_warning(f"{path}:{line}: {problem}; line skipped.")
+            yield line, BadLine(path, line, problem)
 
 
-def _parse(text: str) -> tuple[dict[str, Any] | None, str]:
+def _parse(text: str, path: str, line: int) -> tuple[dict[str, Any] | None, str]:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, f"line is not valid JSON ({exc.msg} at column {exc.colno})"
+        value = parse_json_line(text, path=path, line=line)
+    except InputError as exc:  # bad JSON, nesting too deep, a number with too many digits
+        return None, f"line is not valid JSON ({exc.message.removeprefix('invalid JSON: ')[:-1]})"
     if not isinstance(value, dict):
         return None, f"line is a JSON {type(value).__name__}, not an object"
     return value, ""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from tagger.ingest.dates import iso_date
 from tagger.ingest.ids import abs_url, content_id, parse_arxiv_id
+from tagger.jsonio import has_surrogates, replace_surrogates
 from tagger.normalize import collapse_whitespace
 from tagger.records import Paper
 
@@ -43,6 +45,7 @@ class RawRecord:
     date: str | None = None
     categories: tuple[str, ...] = ()
     version: str | None = None
+    problem: str = ""  # why the line held no record (bad JSON); warned and counted as skipped
 
     @property
     def where(self) -> str:
@@ -108,7 +111,11 @@ def _as_categories(value: Any) -> tuple[str, ...]:
 
 def build_paper(raw: RawRecord, on_warning: OnWarning) -> Paper | None:
     """The Paper for ``raw``, or None (after a warning) when title or abstract is missing."""
-    title = collapse_whitespace(raw.title)
+    if raw.problem:
+        on_warning(f"{raw.where}: {raw.problem}; line skipped.")
+        return None
+    raw = _without_surrogates(raw, on_warning)
+    title = collapse_whitespace(raw.title) or _title_from_id(raw, on_warning)
     abstract = clean_abstract(raw.abstract)
     missing = [name for name, text in (("title", title), ("abstract", abstract)) if not text]
     if missing:
@@ -124,6 +131,37 @@ def build_paper(raw: RawRecord, on_warning: OnWarning) -> Paper | None:
     return _paper(raw, title, abstract, truncated)
 
 
+def _title_from_id(raw: RawRecord, on_warning: OnWarning) -> str:
+    """'arXiv:2101.00001' (or the record's own id) for a record that has an abstract but no
+    title, so the paper is tagged rather than lost; '' when it has no id either."""
+    ref = parse_arxiv_id(raw.id or raw.url) if raw.id or raw.url else None
+    title = f"arXiv:{ref.id}" if ref else collapse_whitespace(raw.id)
+    if title and clean_abstract(raw.abstract):
+        on_warning(f"{raw.where}: record has no title; titled '{title}' from its id.")
+        return title
+    return ""
+
+
+def _without_surrogates(raw: RawRecord, on_warning: OnWarning) -> RawRecord:
+    """Lone surrogates (JSON escapes like \\ud83d) break every later encode: make them U+FFFD."""
+    texts = [raw.title, raw.abstract, raw.id, raw.url, raw.date or "", *raw.authors]
+    if not any(has_surrogates(t) for t in [*texts, *raw.categories]):
+        return raw
+    on_warning(
+        f"{raw.where}: text holds invalid characters (lone surrogates); replaced with U+FFFD."
+    )
+    return replace(
+        raw,
+        title=replace_surrogates(raw.title),
+        abstract=replace_surrogates(raw.abstract),
+        id=replace_surrogates(raw.id),
+        url=replace_surrogates(raw.url),
+        date=replace_surrogates(raw.date) if raw.date else raw.date,
+        authors=tuple(map(replace_surrogates, raw.authors)),
+        categories=tuple(map(replace_surrogates, raw.categories)),
+    )
+
+
 def _paper(raw: RawRecord, title: str, abstract: str, truncated: bool) -> Paper:
     ref = parse_arxiv_id(raw.id) if raw.id else None
     ref = ref or (parse_arxiv_id(raw.url) if raw.url else None)
@@ -135,7 +173,8 @@ def _paper(raw: RawRecord, title: str, abstract: str, truncated: bool) -> Paper:
         source=raw.where,
         url=abs_url(ref.id) if ref else url,
         authors=raw.authors,
-        date=raw.date.strip() if raw.date else None,
+        date=iso_date(raw.date) if raw.date else None,
+        date_text=raw.date.strip() if raw.date else None,
         categories=raw.categories,
         arxiv_id=ref.id if ref else None,
         version=(raw.version or ref.version) if ref else None,

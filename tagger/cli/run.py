@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tagger.cli.common import WarningPrinter, echo_err, model_options, pack_option
+from tagger.cli.store import run_recorder, store_options
 from tagger.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Near-dup Jaccard.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run manifest as JSON on stdout.")
+@store_options
 def run(
     inputs: tuple[str, ...],
     output: Path,
@@ -143,6 +145,7 @@ def run(
                 cache,
                 progress=progress_for_stderr(progress),
                 warn=echo_err,
+                recorder=run_recorder(echo_err),
             )
             job.manifest.warnings.extend(source.warnings)
             papers = limit_papers(source, limit)

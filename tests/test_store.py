@@ -1,4 +1,4 @@
-"""The run history: every run and eval recorded, and read back by `tagger runs/papers/eval history`."""
+"""The run history: every run and eval recorded, read back by `tagger runs|papers|eval history`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from store_helpers import remote, tag_by_title, write_papers
 
 from conftest import invoke
 from fake_openai import FakeOpenAI
-from store_helpers import remote, tag_by_title, write_papers
 
 DATA = Path(__file__).parent / "data" / "eval"
 
@@ -32,8 +32,15 @@ def test_runs_list_show_papers_round_trip_every_out_line(
 ) -> None:
     source = write_papers(tmp_path / "in.jsonl")
     server.enqueue({"status": 400, "body": {"error": {"message": "no such thing", "type": "x"}}})
-    run(capsys, str(source), "-o", str(tmp_path / "a.jsonl"), *remote(server.base_url),
-        "--concurrency", "1")
+    run(
+        capsys,
+        str(source),
+        "-o",
+        str(tmp_path / "a.jsonl"),
+        *remote(server.base_url),
+        "--concurrency",
+        "1",
+    )
     run(capsys, str(source), "-o", str(tmp_path / "b.jsonl"), *remote(server.base_url))
 
     listed = json.loads(invoke(capsys, "runs", "list", "--json").out)
@@ -106,8 +113,9 @@ def test_a_later_failure_does_not_hide_an_earlier_answer(
     run(capsys, str(source), "-o", str(tmp_path / "a.jsonl"), *remote(server.base_url))
     failing = [{"status": 400, "body": {"error": {"message": "x", "type": "x"}}}] * 4
     server.enqueue(*failing)
-    run(capsys, str(source), "-o", str(tmp_path / "b.jsonl"), *remote(server.base_url),
-        "--no-cache")
+    run(
+        capsys, str(source), "-o", str(tmp_path / "b.jsonl"), *remote(server.base_url), "--no-cache"
+    )
     records = [json.loads(x) for x in invoke(capsys, "papers", "--jsonl").out.splitlines()]
     assert {r["status"] for r in records} == {"ok"}
 
@@ -154,8 +162,12 @@ def test_eval_history_after_two_evals(
     }
     assert invoke(capsys, *base, "--model", "openai/a", "-o", str(tmp_path / "a.json")).code == 0
     assert invoke(capsys, *base, "--model", "openai/b", "-o", str(tmp_path / "b.json")).code == 0
-    assert invoke(capsys, *base, "--model", "openai/c", "--no-store",
-                  "-o", str(tmp_path / "c.json")).code == 0
+    assert (
+        invoke(
+            capsys, *base, "--model", "openai/c", "--no-store", "-o", str(tmp_path / "c.json")
+        ).code
+        == 0
+    )
     history = json.loads(invoke(capsys, "eval", "history", "--json").out)
     assert [h["model"] for h in history] == ["openai/a", "openai/b"]
     saved = json.loads((tmp_path / "a.json").read_text())["systems"][0]["metrics"]

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from store_helpers import remote, rows, write_papers
 
 from conftest import invoke
 from fake_openai import FakeOpenAI, first_tag_answer
-from store_helpers import remote, rows, write_papers
 from tagger.store import connect
 from tagger.store.redact import clean_command
 from tagger.store.schema import V1, VERSION
@@ -50,8 +50,13 @@ def test_two_concurrent_runs_both_land_whole(tmp_path: Path, tagger_home: Path) 
     with FakeOpenAI() as server:
         base = ["--model", "openai/fake", "--api-base", server.base_url]
         procs = [
-            spawn(tagger_home, str(many_papers(tmp_path / f"{n}.jsonl", 300, n)),
-                  "-o", str(tmp_path / f"{n}.out.jsonl"), *base)
+            spawn(
+                tagger_home,
+                str(many_papers(tmp_path / f"{n}.jsonl", 300, n)),
+                "-o",
+                str(tmp_path / f"{n}.out.jsonl"),
+                *base,
+            )
             for n in ("a", "b")
         ]
         results = [p.communicate(timeout=300) for p in procs]
@@ -78,8 +83,9 @@ def test_a_killed_run_leaves_a_readable_store_marked_interrupted(
     with FakeOpenAI(default=answer) as server:
         server.on_request = lambda count: reached.set() if count > 250 else None
         base = ["--model", "openai/fake", "--api-base", server.base_url, "--concurrency", "1"]
-        proc = spawn(tagger_home, str(many_papers(tmp_path / "in.jsonl", 400, "k")),
-                     "-o", str(out), *base)
+        proc = spawn(
+            tagger_home, str(many_papers(tmp_path / "in.jsonl", 400, "k")), "-o", str(out), *base
+        )
         try:
             assert reached.wait(120), proc.stderr.read() if proc.stderr else ""
         finally:
@@ -100,8 +106,16 @@ def make_v1_store(path: Path) -> None:
     """A store exactly as the first schema version wrote it, with one run in it."""
     conn = sqlite3.connect(path)
     conn.executescript(V1)
-    record = {"id": "2401.00001", "title": "Sparse Quokka Attention", "summary": "Cuts cost.",
-              "tags": ["llm"], "status": "ok", "model": "m", "prompt": "p@v1", "source": "a:1"}
+    record = {
+        "id": "2401.00001",
+        "title": "Sparse Quokka Attention",
+        "summary": "Cuts cost.",
+        "tags": ["llm"],
+        "status": "ok",
+        "model": "m",
+        "prompt": "p@v1",
+        "source": "a:1",
+    }
     conn.execute(
         "INSERT INTO runs (id, kind, status, started_at, command, tagger_version)"
         " VALUES (1, 'run', 'completed', '2024-01-01T00:00:00+00:00', 'tagger run x', '0.1.0')"
@@ -152,8 +166,9 @@ def test_a_newer_store_is_refused_in_one_line_and_left_alone(
     assert "schema version 99" in listed.err and "Upgrade tagger" in listed.err
     source = write_papers(tmp_path / "in.jsonl")
     with FakeOpenAI() as server:
-        ran = invoke(capsys, "run", str(source), "-o", str(tmp_path / "o.jsonl"),
-                     *remote(server.base_url))
+        ran = invoke(
+            capsys, "run", str(source), "-o", str(tmp_path / "o.jsonl"), *remote(server.base_url)
+        )
     assert ran.code == 0 and len((tmp_path / "o.jsonl").read_text().splitlines()) == 4
     assert [w for w in ran.warnings if "schema version 99" in w] == ran.warnings[-1:]
     with sqlite3.connect(db) as conn:
@@ -185,8 +200,14 @@ def test_no_secret_enters_the_store(
 def test_command_line_cleaning(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MY_SERVICE_TOKEN", "tok-value-424242")
     cleaned = clean_command(
-        ["run", "x", "--api-base", "https://user:pw@h.example:8443/v1?api-key=abc123#f",
-         "--prompt", "tok-value-424242"]
+        [
+            "run",
+            "x",
+            "--api-base",
+            "https://user:pw@h.example:8443/v1?api-key=abc123#f",
+            "--prompt",
+            "tok-value-424242",
+        ]
     )
     assert "abc123" not in cleaned and "pw@" not in cleaned and "tok-value" not in cleaned
     assert "https://h.example:8443/v1" in cleaned

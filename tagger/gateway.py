@@ -81,6 +81,7 @@ class ModelRequest:
 class ModelResult:
     output: Any  # an instance of the request's response_model
     usage: Usage = field(default_factory=Usage)
+    raw_text: str | None = None  # the model's answer as sent (live calls), for the store
 
 
 class Gateway(Protocol):
@@ -243,7 +244,7 @@ class LiteLLMGateway:
         usage = _usage(output, raw)
         usage.retries = _retries(counter)
         usage.latency_s = time.perf_counter() - started
-        return ModelResult(output=output, usage=usage)
+        return ModelResult(output=output, usage=usage, raw_text=_raw_text(raw))
 
 
 def _error_lines(exc: ValueError) -> list[str]:
@@ -281,6 +282,19 @@ def _transport_reason(exc: BaseException) -> str:
     text = " ".join(str(exc).split())[:200]
     prefix = f"HTTP {status}: " if status else ""
     return f"{type(exc).__name__}: {prefix}{text}"
+
+
+def _raw_text(raw: Any) -> str | None:
+    """The answer's text (or tool-call arguments) from a chat completion, as the model sent it."""
+    try:
+        message = raw.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return None
+    calls = getattr(message, "tool_calls", None) or []
+    parts = [getattr(message, "content", None)]
+    parts += [getattr(getattr(c, "function", None), "arguments", None) for c in calls]
+    text = "\n".join(p for p in parts if isinstance(p, str) and p)
+    return text or None
 
 
 def _usage(output: Any, raw: Any) -> Usage:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tagger import __version__
 from tagger.cache import CachedAnswer, KeyMaker, KeyParts, ResultCache
@@ -22,6 +22,9 @@ from tagger.prompts import PromptSpec, render, render_pack
 from tagger.records import Paper, RunManifest, TaggedPaper, Usage
 from tagger.schema import TagSummary, packed_model, response_model, schema_hash
 from tagger.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from tagger.store.writer import RunRecorder
 
 
 class Progress(Protocol):
@@ -85,8 +88,10 @@ class Job:
         *,
         progress: Progress | None = None,
         warn: Callable[[str], None] = lambda _: None,
+        recorder: RunRecorder | None = None,
     ) -> None:
         self.s = settings
+        self.recorder = recorder  # the run history (tagger.store); None: --no-store
         self.gateway = gateway
         self.cache = cache if settings.use_cache else None
         self.progress = progress or NoProgress()
@@ -156,6 +161,8 @@ class Job:
         counts.input, counts.unique = input_count, unique_count or total
         todo, done = self._prepare_output(papers)
         writer = JsonlWriter(self.s.output, append=self.s.resume)
+        if self.recorder is not None:
+            self.recorder.start(self.manifest, self.s.prompt.content_hash)
         self.progress.start(max(total - done, 0))
         try:
             if self.s.batch is not None:
@@ -175,6 +182,8 @@ class Job:
             self.manifest.wall_time_s = round(time.perf_counter() - started, 3)
             self.manifest.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
             write_manifest(self.manifest, self.s.output)
+            if self.recorder is not None:
+                self.recorder.finish(self.manifest)
         return self.manifest
 
     def _prepare_output(self, papers: Iterable[UniquePaper]) -> tuple[Iterator[UniquePaper], int]:
@@ -326,6 +335,7 @@ class Job:
             result.output.summary,
             cached=False,
             usage=result.usage,
+            raw=result.raw_text,
         )
         self.progress.advance()
 
@@ -393,13 +403,20 @@ class Job:
         *,
         cached: bool,
         usage: Usage | None,
+        raw: str | None = None,
     ) -> None:
-        writer.write(self._record(item, tags=tags, summary=summary, cached=cached, usage=usage))
+        record = self._record(item, tags=tags, summary=summary, cached=cached, usage=usage)
+        writer.write(record)
+        if self.recorder is not None:
+            self.recorder.add(item.paper, record, raw)
         self.manifest.counts.tagged += 1
         self.manifest.counts.truncated += int(item.paper.truncated)
 
     def _write_failed(self, writer: JsonlWriter, item: UniquePaper, reason: str) -> None:
-        writer.write(self._record(item, tags=[], summary=None, status="failed", error=reason))
+        record = self._record(item, tags=[], summary=None, status="failed", error=reason)
+        writer.write(record)
+        if self.recorder is not None:
+            self.recorder.add(item.paper, record)
         self.manifest.counts.failed += 1
         self.progress.advance(failed=True)
 

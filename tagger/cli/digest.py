@@ -19,7 +19,20 @@ FORMAT_CHOICES = ["md", "html", "txt", "rss", "json", "eml"]
 
 
 @click.command(name="digest")
-@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("runs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--from-store", is_flag=True, help="Read papers from the run history, not RUNS.")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="--from-store: papers dated on or after this day.",
+)
+@click.option(
+    "--store",
+    "store_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Run history file [default: $TAGGER_STORE, else $TAGGER_HOME/store.db].",
+)
 @click.option(
     "--format",
     "fmt",
@@ -64,7 +77,8 @@ FORMAT_CHOICES = ["md", "html", "txt", "rss", "json", "eml"]
     "--exclude-sent",
     "state",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="State file of ids already sent: skip them, then add today's.",
+    help="State file of ids already sent: skip them, then add today's ('store': keep them in "
+    "the run history).",
 )
 @click.option(
     "--taxonomy",
@@ -125,6 +139,9 @@ FORMAT_CHOICES = ["md", "html", "txt", "rss", "json", "eml"]
 )
 def digest(
     runs: tuple[Path, ...],
+    from_store: bool,
+    since: dt.datetime | None,
+    store_file: Path | None,
     fmt: str,
     output: Path | None,
     title: str,
@@ -154,14 +171,16 @@ def digest(
     writes nothing, exits 0.
     """
     from tagger.digest import DigestOptions, Placement, RenderOptions, build_digest, load_runs
-    from tagger.digest.state import SentState, load_state
+    from tagger.digest.state import SentState
     from tagger.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy(taxonomy_path)
-    loaded = load_runs(runs)
+    if not runs and not from_store:
+        raise click.UsageError("Missing argument 'RUNS...' (or --from-store).")
+    loaded = _load(runs, from_store, since, store_file) if from_store or since else load_runs(runs)
     only = _tag_ids(tag_args, taxonomy, loaded)
     smtp = _check_mail_options(fmt, smtp_server, sender, recipients, smtp_security, smtp_user)
-    sent_state = load_state(state) if state else SentState()
+    sent_state = _load_sent(state, store_file) if state else SentState()
     date = (day or dt.datetime.now()).date()
     placement = Placement(cast("GroupBy", group_by), all_sections, only, top)
     options = DigestOptions(date=date, title=title, placement=placement, sent=sent_state.sent)
@@ -174,7 +193,7 @@ def digest(
     opts = RenderOptions(link, sender, recipients)
     _deliver(result, cast("Format", fmt), output, smtp, opts)
     if state:
-        _mark_sent(state, sent_state, result)
+        _mark_sent(state, sent_state, result, store_file)
     click.echo(f"tagger digest: {result.summary_line()} for {result.date}.", err=True)
 
 
@@ -254,10 +273,32 @@ def _send(result: Digest, smtp: SmtpSettings, opts: RenderOptions) -> None:
     click.echo(f"tagger digest: sent to {', '.join(opts.recipients)} via {smtp.address}.", err=True)
 
 
-def _mark_sent(path: Path, before: SentState, result: Digest) -> None:
+def _mark_sent(path: Path, before: SentState, result: Digest, store_file: Path | None) -> None:
     from tagger.digest.state import save_state, sent_ids
+    from tagger.digest.store_source import save_sent, state_in_store
 
-    save_state(path, before.with_sent(sent_ids(result), result.date))
+    if state_in_store(path):
+        save_sent(store_file, sent_ids(result), result.date)
+    else:
+        save_state(path, before.with_sent(sent_ids(result), result.date))
+
+
+def _load(
+    runs: tuple[Path, ...], from_store: bool, since: dt.datetime | None, store: Path | None
+) -> LoadedRuns:
+    """--from-store [--since DATE]: the run history instead of RUNS files."""
+    from tagger.digest.store_source import load_from_store
+
+    if runs or not from_store:
+        _config_error("pass RUNS files, or --from-store [--since DATE] for the run history.")
+    return load_from_store(store, since.date().isoformat() if since else None)
+
+
+def _load_sent(state: Path, store: Path | None) -> SentState:
+    from tagger.digest.state import load_state
+    from tagger.digest.store_source import load_sent, state_in_store
+
+    return load_sent(store) if state_in_store(state) else load_state(state)
 
 
 def _nothing_new(result: Digest) -> str:

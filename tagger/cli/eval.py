@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 import click
 
 from tagger.cli.common import echo_err, model_options, pack_option
+from tagger.cli.eval_history import EvalCommand
+from tagger.cli.store import record_eval_report, store_options
 
 if TYPE_CHECKING:
     from tagger.evaluate.models import EvalReport
 
 
-@click.command("eval")
+@click.command("eval", cls=EvalCommand)
 @click.option(
     "--gold", "gold_path", default=None, help="Gold JSONL file [default: eval/gold.jsonl]."
 )
@@ -63,6 +65,7 @@ if TYPE_CHECKING:
     help="REPORT.md (+ REPORT.json), REPORT.json or REPORT.html; the predictions log goes beside "
     "it [default: $TAGGER_HOME/evals/<timestamp>/].",
 )
+@store_options
 def eval_(
     gold_path: str | None,
     model: str | None,
@@ -117,6 +120,7 @@ def eval_(
     paths = report_paths(output, tagger_home())
     report = run_eval(options, paths)
     written = write_reports(report, paths)
+    record_eval_report(report, echo_err)
     if as_json:
         click.echo(report.model_dump_json(indent=2))
         for note in report.notes:

@@ -20,6 +20,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "cache": ("tagger.cli.cache", "cache", "Inspect and manage the result cache."),
     "taxonomy": ("tagger.cli.taxonomy", "taxonomy", "Show or validate a taxonomy file."),
     "prompts": ("tagger.cli.prompts", "prompts", "List and show versioned prompts."),
+    "runs": ("tagger.cli.runs", "runs", "List and reopen past runs from the store."),
+    "papers": ("tagger.cli.papers", "papers", "Every paper seen, latest answer; filter, search."),
+    "store": ("tagger.cli.store", "store", "Where the run history (SQLite) is."),
 }
 
 

@@ -16,6 +16,7 @@ from tagger.cli.common import (
     model_options,
     pack_option,
 )
+from tagger.cli.store import run_recorder, store_options
 from tagger.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
 )
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run manifest as JSON on stdout.")
+@store_options
 def run(
     inputs: tuple[str, ...],
     output: Path,
@@ -154,6 +156,7 @@ def run(
                 cache,
                 progress=progress_for_stderr(progress),
                 warn=echo_err,
+                recorder=run_recorder(echo_err),
             )
             job.manifest.warnings.extend(source.warnings)
             job.manifest.skipped_invalid = source.skipped

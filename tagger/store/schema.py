@@ -1,0 +1,164 @@
+"""The store's tables, versioned by `PRAGMA user_version`, and the migrations between versions."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tagger.errors import ConfigError
+
+# Version 1, frozen: a store made by the first release looks exactly like this. Never edit it;
+# add a migration below instead (tests build a v1 store from this text and migrate it).
+V1 = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,                -- 'run' or 'eval'
+    status TEXT NOT NULL,              -- 'running', 'completed', 'interrupted'
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    command TEXT NOT NULL,             -- the command line, secrets removed
+    model TEXT,
+    api_base TEXT,
+    prompt TEXT,
+    prompt_hash TEXT,
+    taxonomy TEXT,
+    taxonomy_hash TEXT,
+    tagger_version TEXT NOT NULL,
+    output TEXT,
+    pid INTEGER,
+    host TEXT,
+    input_count INTEGER,
+    unique_count INTEGER,
+    tagged INTEGER,
+    cached INTEGER,
+    failed INTEGER,
+    skipped_resume INTEGER,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    cost_usd REAL,
+    calls INTEGER,
+    wall_time_s REAL,
+    manifest TEXT                      -- OUT.run.json as JSON
+);
+CREATE TABLE papers (
+    paper_no INTEGER PRIMARY KEY,      -- stable row number (the full-text index refers to it)
+    paper_key TEXT NOT NULL UNIQUE,    -- 'arxiv:<id>' or 'title:<hash of the normalized title>'
+    id TEXT NOT NULL,
+    arxiv_id TEXT,
+    title TEXT NOT NULL,
+    abstract TEXT,
+    date TEXT,
+    url TEXT,
+    authors TEXT,                      -- JSON list
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+CREATE TABLE answers (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    seq INTEGER NOT NULL,              -- order in the run's OUT
+    paper_key TEXT NOT NULL REFERENCES papers(paper_key),
+    paper_id TEXT NOT NULL,
+    tags TEXT NOT NULL,                -- JSON list
+    summary TEXT,
+    status TEXT NOT NULL,
+    error TEXT,
+    cached INTEGER NOT NULL,
+    model TEXT,
+    prompt TEXT,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    cost_usd REAL,
+    latency_s REAL,
+    raw_response TEXT,                 -- live calls only, first 64 KiB
+    record TEXT NOT NULL,              -- the OUT line, exactly
+    PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE evals (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    label TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    max_tags INTEGER,
+    gold_path TEXT,
+    gold_hash TEXT,
+    gold_papers INTEGER,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE eval_metrics (
+    eval_id INTEGER NOT NULL REFERENCES evals(id),
+    metric TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (eval_id, metric)
+);
+CREATE TABLE eval_tags (
+    eval_id INTEGER NOT NULL REFERENCES evals(id),
+    tag TEXT NOT NULL,
+    precision REAL,
+    recall REAL,
+    f1 REAL,
+    support INTEGER,
+    PRIMARY KEY (eval_id, tag)
+);
+"""
+
+# Version 2: full-text search over title, abstract and the latest summary (kept on papers too, so
+# an unchanged paper costs no index rewrite); the digest's sent state; an index per paper.
+V2 = """
+CREATE VIRTUAL TABLE papers_fts USING fts5(paper_key UNINDEXED, title, abstract, summary);
+INSERT INTO papers_fts (rowid, paper_key, title, abstract, summary)
+    SELECT p.paper_no, p.paper_key, p.title, COALESCE(p.abstract, ''),
+           COALESCE((SELECT a.summary FROM answers a WHERE a.paper_key = p.paper_key
+                     AND a.status = 'ok' ORDER BY a.run_id DESC, a.seq DESC LIMIT 1), '')
+    FROM papers p;
+CREATE INDEX answers_paper ON answers (paper_key, run_id);
+ALTER TABLE papers ADD COLUMN summary TEXT;       -- the latest successful summary
+UPDATE papers SET summary = (SELECT a.summary FROM answers a WHERE a.paper_key = papers.paper_key
+    AND a.status = 'ok' ORDER BY a.run_id DESC, a.seq DESC LIMIT 1);
+CREATE TABLE digest_sent (
+    paper_id TEXT PRIMARY KEY,
+    sent_on TEXT NOT NULL              -- date of the first digest that showed it
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2)  # MIGRATIONS[n] takes a store from version n to n + 1
+VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, path: str) -> None:
+    """Bring the store up to VERSION; refuse one written by a newer tagger."""
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if current > VERSION:
+        raise ConfigError(
+            f"this store has schema version {current}; this tagger reads up to {VERSION}.",
+            path=path,
+            hint="Upgrade tagger, or pass --no-store / --store OTHER.db.",
+        )
+    if current == VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")  # one migrating process at a time; others wait
+    try:
+        current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        for version in range(current, VERSION):
+            for statement in _statements(MIGRATIONS[version]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _statements(script: str) -> list[str]:
+    """Split a DDL script at statement ends (executescript would commit our transaction)."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    text = "\n".join(lines)
+    out, buf = [], ""
+    for part in text.split(";"):
+        buf += part
+        if sqlite3.complete_statement(buf + ";"):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+        else:
+            buf += ";"
+    return out

@@ -319,6 +319,10 @@ def test_embedded_model_ignores_the_prompt_so_a_prompt_compare_is_not_run(
     chosen = tagger(capsys, *GOLD, "--model", "local/keyword", "--prompt", str(v2))
     assert chosen.code == 0, chosen.err
     assert "tagger: warning: local/keyword does not read the prompt" in chosen.err
+    logged = [*GOLD, "--from-log", str(tmp_path / "c.predictions.jsonl")]
+    beside = tagger(capsys, *logged, "--model", "local/keyword", "--compare", str(v2))
+    assert beside.code == 0, beside.err  # B runs (A is a log), but the prompt changes nothing
+    assert f"--compare {v2} changes none of B's answers" in beside.err
 
 
 def test_repeats_on_a_deterministic_model_warn_that_they_show_nothing(

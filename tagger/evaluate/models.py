@@ -139,7 +139,10 @@ class GateCheck(BaseModel):
     metric: str
     baseline: float
     current: float
-    drop: float = Field(description="how much worse than the baseline (negative: better)")
+    drop: float = Field(
+        description="baseline minus current (current minus baseline for lower-is-better "
+        "metrics): positive is worse, negative better"
+    )
     failed: bool
 
 

@@ -155,14 +155,18 @@ def _plan(options: EvalOptions, paths: ReportPaths) -> tuple[list[_System], list
     second = replace(choice, prompt_ref=options.compare) if kind == "prompt" else choice
     model = options.compare if kind == "model" else choice.model
     systems = [first, _System("B", paths.predictions(1), _setup(second, model, choice.model))]
+    if kind == "prompt":  # A is a logged run here; B's model may ignore the prompt all the same
+        return systems, _prompt_notes(systems[1:], options.compare, "--compare")
     return systems, _prompt_notes(systems, choice.prompt_ref)
 
 
-def _prompt_notes(systems: list[_System], prompt_ref: str | None) -> list[str]:
+def _prompt_notes(
+    systems: list[_System], prompt_ref: str | None, flag: str = "--prompt"
+) -> list[str]:
     if prompt_ref is None:
         return []
     return [
-        f"{_ignores_prompt(s.setup)}; --prompt {prompt_ref} changes none of {s.label}'s answers."
+        f"{_ignores_prompt(s.setup)}; {flag} {prompt_ref} changes none of {s.label}'s answers."
         for s in systems
         if s.setup is not None and not reads_prompt(s.setup)
     ]

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tagger import __version__
 from tagger.errors import ConfigError
@@ -33,11 +33,13 @@ from tagger.evaluate.predict import (
 )
 from tagger.evaluate.report import ReportPaths
 from tagger.evaluate.score import score_system
-from tagger.local.base import LocalBackend
 from tagger.output import manifest_path
 from tagger.records import RunManifest, TaggedPaper
 from tagger.setup import ModelSetup, build_setup
 from tagger.taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from tagger.local.base import LocalBackend
 
 _PROMPT_REF = re.compile(r"[\w.-]+@v?\d+")
 CompareKind = Literal["prompt", "model", "log"]
@@ -115,8 +117,10 @@ def run_eval(options: EvalOptions, paths: ReportPaths) -> EvalReport:
             "embedded models answer one paper at a time"
         )
     results = [_score(s, gold, taxonomy) for s in systems]
-    silent = [r for r in results if answered_nothing(r)]
-    notes += [f"{r.label} ({r.model}) answered no paper: nothing to compare." for r in silent]
+    silent = [r for r in results if answered_nothing(r)] if len(results) > 1 else []
+    notes += [
+        f"{r.label} ({r.model}) answered no paper, so A and B are not compared." for r in silent
+    ]
     report = EvalReport(
         tagger_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -28,7 +28,8 @@ def tagger(capsys: pytest.CaptureFixture[str], *args: str) -> CliResult:
 
 class Oracle:
     """Answers by model name: good = the gold tags, bad = always 'llm', flaky = good every other
-    call for a title, fails = 400 for one title. A prompt saying STRICT keeps only the first tag."""
+    call for a title, fails = 400 for one title, down = 400 for every title. A prompt saying
+    STRICT keeps only the first tag."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
@@ -38,7 +39,7 @@ class Oracle:
         assert title is not None
         name, model = title.group(1).strip(), body["model"]
         self.calls[name] += 1
-        if model == "fails" and name == FAILING_TITLE:
+        if (model == "fails" and name == FAILING_TITLE) or model == "down":
             return {"status": 400, "body": {"error": {"message": "bad request", "type": "x"}}}
         tags = list(GOLD_TAGS[name])
         if model == "bad" or (model == "flaky" and self.calls[name] % 2 == 0):
@@ -168,7 +169,7 @@ def test_failed_papers_count_as_empty_and_are_listed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], server: FakeOpenAI
 ) -> None:
     result = tagger(capsys, *remote(server, "fails"), "-o", str(tmp_path / "f.json"))
-    assert result.code == 0, result.err
+    assert result.code == 1, result.err  # not every paper was answered
     system = report(tmp_path / "f.json")["systems"][0]
     assert system["metrics"]["failed"] == 1
     assert system["metrics"]["micro_recall"] == pytest.approx(5 / 6)
@@ -271,3 +272,114 @@ def test_pack_measures_what_packing_does_to_quality(
     assert one["systems"][0]["metrics"]["micro_f1"] == 1.0
     assert two["systems"][0]["metrics"]["micro_f1"] < 1.0  # the second of each pack was wrong
     assert any("2 abstracts per request" in note for note in two["notes"])
+
+
+def test_some_failed_papers_exit_1_with_one_closing_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], server: FakeOpenAI
+) -> None:
+    result = tagger(capsys, *remote(server, "fails"), "-o", str(tmp_path / "f.json"))
+    assert result.code == 1
+    last = result.err.strip().splitlines()[-1]
+    assert last.startswith("tagger: 1 of 4 papers failed (A: 1)"), result.err
+    assert (tmp_path / "f.json").is_file()  # the report is written all the same
+
+
+def test_a_model_that_failed_on_every_paper_is_not_compared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], server: FakeOpenAI
+) -> None:
+    result = tagger(
+        capsys, *remote(server), "--compare", "openai/down", "-o", str(tmp_path / "c.json")
+    )
+    assert result.code == 1
+    assert "better on" not in result.out  # not "A better on 3": B answered nothing
+    assert "tagger: error: B (openai/down) failed on every paper (4 of 4)" in result.err
+    assert report(tmp_path / "c.json")["comparison"] is None
+    alone = tagger(capsys, *remote(server, "down"))
+    assert alone.code == 1
+    assert "tagger: error: A (openai/down) failed on every paper (4 of 4)" in alone.err
+
+
+def test_embedded_model_ignores_the_prompt_so_a_prompt_compare_is_not_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    v2 = tmp_path / "tag_summarize" / "v2.yaml"
+    v2.parent.mkdir()
+    source = (Path(__file__).parent.parent / "prompts" / "tag_summarize" / "v1.yaml").read_text()
+    v2.write_text(source.replace("version: 1", "version: 2"))
+    args = [*GOLD, "--model", "local/keyword", "--compare", str(v2), "-o", str(tmp_path / "c.md")]
+    result = tagger(capsys, *args)
+    assert result.code == 0, result.err
+    warnings = [line for line in result.err.splitlines() if "does not read the prompt" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("tagger: warning: local/keyword")
+    data = report(tmp_path / "c.json")
+    assert len(data["systems"]) == 1 and data["comparison"] is None  # B was not computed
+    assert not (tmp_path / "c.compare.predictions.jsonl").exists()
+    assert any("does not read the prompt" in n for n in data["notes"])
+    assert "does not read the prompt" in (tmp_path / "c.md").read_text()
+    chosen = tagger(capsys, *GOLD, "--model", "local/keyword", "--prompt", str(v2))
+    assert chosen.code == 0, chosen.err
+    assert "tagger: warning: local/keyword does not read the prompt" in chosen.err
+    logged = [*GOLD, "--from-log", str(tmp_path / "c.predictions.jsonl")]
+    beside = tagger(capsys, *logged, "--model", "local/keyword", "--compare", str(v2))
+    assert beside.code == 0, beside.err  # B runs (A is a log), but the prompt changes nothing
+    assert f"--compare {v2} changes none of B's answers" in beside.err
+
+
+def test_repeats_on_a_deterministic_model_warn_that_they_show_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], server: FakeOpenAI
+) -> None:
+    embedded = tagger(capsys, *GOLD, "--model", "local/keyword", "--repeats", "2")
+    assert embedded.code == 0, embedded.err
+    assert "tagger: warning: local/keyword is deterministic" in embedded.err
+    assert "pass^N" in embedded.err
+    greedy = tagger(capsys, *remote(server), "--repeats", "2")
+    assert "tagger: warning: openai/good samples at temperature 0" in greedy.err
+    once = tagger(capsys, *GOLD, "--model", "local/keyword")
+    assert "deterministic" not in once.err
+
+
+def test_columns_say_which_way_a_difference_goes_and_empty_sections_are_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], server: FakeOpenAI
+) -> None:
+    result = tagger(capsys, *remote(server), "--compare", "openai/bad", "--no-cache")
+    assert "B vs A" in result.out and "B − A" not in result.out
+    assert "A (under test): openai/good" in result.out
+    assert "B (--compare): openai/bad" in result.out
+    same = tagger(capsys, *remote(server), "--compare", "openai/good")
+    assert same.code == 0, same.err
+    assert "Papers where the tags differ" not in same.out  # no paper differs: no empty table
+    assert "tied on 4" in same.out
+
+
+def test_gate_prints_a_regression_as_worse_not_as_a_plus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], server: FakeOpenAI
+) -> None:
+    baseline = tmp_path / "base.json"
+    assert tagger(capsys, *remote(server), "-o", str(baseline)).code == 0
+    worse = tagger(capsys, *remote(server, "bad"), "--baseline", str(baseline))
+    row = next(line for line in worse.out.splitlines() if "micro_f1 " in line and "FAIL" in line)
+    assert "worse by" in row and "+" not in row, worse.out
+
+
+def test_report_states_the_micro_f1_interval_and_the_gate_warns_when_it_is_wider(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], server: FakeOpenAI
+) -> None:
+    baseline = tmp_path / "base.json"
+    assert tagger(capsys, *remote(server), "-o", str(baseline)).code == 0
+    system = report(baseline)["systems"][0]
+    assert system["micro_f1_ci"]["low"] == system["micro_f1_ci"]["high"] == 1.0
+    out = tmp_path / "f.html"
+    result = tagger(
+        capsys, *remote(server, "fails"), "--baseline", str(baseline), "--max-drop", "0.5",
+        "-o", str(out),
+    )  # fmt: skip
+    ci = report(tmp_path / "f.json")["systems"][0]["micro_f1_ci"]
+    assert ci["low"] < report(tmp_path / "f.json")["systems"][0]["metrics"]["micro_f1"]
+    assert ci["resamples"] == 1000 and ci["level"] == 0.95
+    assert "micro_f1 95% interval" in result.out and "micro_f1 95% interval" in out.read_text()
+    assert "smaller than" not in result.err
+    narrow = tagger(
+        capsys, *remote(server, "fails"), "--baseline", str(baseline), "--max-drop", "0.01"
+    )
+    warning = [line for line in narrow.err.splitlines() if "smaller than" in line]
+    assert len(warning) == 1 and warning[0].startswith("tagger: warning: --max-drop 0.01")

@@ -109,6 +109,32 @@ def test_cost_uses_the_original_usage_of_cached_answers(tiny_taxonomy: Taxonomy)
     assert m["cached"] == 1
 
 
+def test_spend_counts_every_repeat_and_failed_papers(tiny_taxonomy: Taxonomy) -> None:
+    paid = Usage(prompt_tokens=100, completion_tokens=20, cost_usd=0.01, calls=1).model_dump()
+    failed = {"status": "failed", "error": "invalid output after 3 attempts", "usage": paid}
+    first = {
+        "p1": record("p1", ["diffusion"], usage=paid),
+        "p2": record("p2", [], None, **failed),
+    }
+    second = {
+        "p1": record("p1", ["diffusion"], usage=paid),
+        "p2": record("p2", ["llm"], usage=paid),
+    }
+    m = system(tiny_taxonomy, first, second).metrics
+    assert m["cost_usd_spent"] == pytest.approx(0.04)  # 2 papers x 2 runs, the failed one too
+
+
+def test_a_cost_litellm_cannot_price_is_unknown_not_zero(tiny_taxonomy: Taxonomy) -> None:
+    unpriced = Usage.model_construct(**{**Usage().model_dump(), "cost_usd": None, "calls": 1})
+    run = {"p1": record("p1", ["diffusion"], usage=unpriced), "p2": record("p2", ["llm"])}
+    result = system(tiny_taxonomy, run)
+    assert "cost_usd_total" not in result.metrics and result.cost_unknown == 1
+    text = to_markdown(make_report(result))
+    assert "| cost_usd_total | unknown |" in text and "$0.0000" not in text
+    with pytest.raises(ConfigError, match="the cost of this run is unknown"):
+        gate.check(make_report(result), make_report(result), "b.json", ["cost_usd_total"])
+
+
 def test_repeats_give_pass_hat_n_and_agreement(tiny_taxonomy: Taxonomy) -> None:
     first = tags_run(p1=["diffusion"], p2=["llm", "robotics"], p3=["llm"])
     second = tags_run(p1=["diffusion"], p2=["llm"], p3=["llm"])

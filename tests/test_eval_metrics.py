@@ -7,6 +7,7 @@ import pytest
 from tagger.evaluate.faithfulness import unsupported
 from tagger.evaluate.metrics import (
     all_right,
+    bootstrap_micro_f1,
     compliance,
     jaccard,
     mean_pairwise_jaccard,
@@ -151,3 +152,18 @@ def test_abbreviations_and_derived_words_of_what_the_abstract_says_are_fine() ->
     summary = "Applies RLHF and RL to a MoE, bounding Lipschitzness via MCMC and Bayesian rules."
     assert unsupported(summary, abstract) == []
     assert unsupported("Applies PPO to a MoE.", abstract) == ["PPO"]
+
+
+def test_bootstrap_interval_of_micro_f1_on_hand_cases() -> None:
+    same = [{"a"}] * 5
+    # Every paper alike (tp 1, fp 1): every resample has micro-F1 2/3, so the interval is a point.
+    low, high = bootstrap_micro_f1(same, [{"a", "b"}] * 5)
+    assert (low, high) == pytest.approx((2 / 3, 2 / 3))
+    # One right paper, one wrong: resamples hold 0, 1 or 2 right copies -> F1 0, 0.5 or 1.
+    gold, pred = [{"a"}, {"b"}], [{"a"}, {"c"}]
+    assert bootstrap_micro_f1(gold, pred) == (0.0, 1.0)
+    # The same mix over 100 papers is known much better; the interval holds the estimate.
+    low, high = bootstrap_micro_f1(gold * 50, pred * 50)
+    assert 0.35 < low < 0.5 < high < 0.65
+    assert bootstrap_micro_f1(gold * 50, pred * 50) == (low, high)  # fixed seed: reproducible
+    assert bootstrap_micro_f1([], []) == (0.0, 0.0)

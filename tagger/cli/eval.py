@@ -94,7 +94,8 @@ def eval_(
     faithfulness, consistency across --repeats, and cost per paper.
 
     Uses the same cache as `tagger run`, so re-evaluating an unchanged prompt costs nothing.
-    With --baseline, exits 1 when a --metric drops by more than --max-drop.
+    Exits 0 when every paper was answered (and the --baseline gate passed), 1 when a paper
+    failed or a --metric dropped by more than --max-drop, 2 on a usage or input error.
     """
     from tagger.cache import tagger_home
     from tagger.evaluate.predict import PredictOptions
@@ -123,18 +124,55 @@ def eval_(
     record_eval_report(report, echo_err)
     if as_json:
         click.echo(report.model_dump_json(indent=2))
-        for note in report.notes:
-            echo_err(f"tagger: note: {note}")
     else:
         _print_table(report, str(paths.markdown or paths.html or paths.json))
+    for warning in [*report.notes, *(report.gate.warnings if report.gate else [])]:
+        echo_err(f"tagger: warning: {warning}")
     echo_err("tagger: report: " + ", ".join(str(p) for p in written))
-    if report.gate is not None and not report.gate.passed:
-        for check in (c for c in report.gate.checks if c.failed):
-            echo_err(
-                f"tagger: regression: {check.metric} {check.baseline:.4f} -> {check.current:.4f} "
-                f"(worse by {check.drop:.4f}, more than --max-drop {max_drop:g})."
-            )
+    regressed = _report_regressions(report, max_drop)
+    failed = _report_failures(report, retry=_retry_hint(from_log, compare, no_cache))
+    if regressed or failed:
         sys.exit(1)
+
+
+def _report_regressions(report: EvalReport, max_drop: float) -> bool:
+    if report.gate is None or report.gate.passed:
+        return False
+    for check in (c for c in report.gate.checks if c.failed):
+        echo_err(
+            f"tagger: regression: {check.metric} {check.baseline:.4f} -> {check.current:.4f} "
+            f"(worse by {check.drop:.4f}, more than --max-drop {max_drop:g})."
+        )
+    return True
+
+
+def _report_failures(report: EvalReport, retry: str) -> bool:
+    """One line per system that answered nothing, then one closing line with the counts."""
+    from tagger.evaluate.session import answered_nothing
+
+    for system in filter(answered_nothing, report.systems):
+        first = system.failed[0].error or "no answer"
+        echo_err(
+            f"tagger: error: {system.label} ({system.model}) failed on every paper "
+            f"({len(system.papers)} of {len(system.papers)}); the first error: {first}"
+        )
+    ids = {p.id for s in report.systems for p in s.failed}
+    if not ids:
+        return False
+    counts = ", ".join(f"{s.label}: {len(s.failed)}" for s in report.systems if s.failed)
+    echo_err(
+        f"tagger: {len(ids)} of {report.gold.papers} papers failed ({counts}); they count as "
+        f"empty predictions. {retry}"
+    )
+    return True
+
+
+def _retry_hint(from_log: str | None, compare: str | None, no_cache: bool) -> str:
+    logged = [path for path in (from_log, compare) if path and path.endswith(".jsonl")]
+    if logged:
+        return "`tagger run INPUT -o LOG --resume --retry-failed` redoes a log's failed papers."
+    cached = " (answered papers come from the cache)" if not no_cache else ""
+    return f"Rerun the same command to retry them{cached}."
 
 
 def _print_table(report: EvalReport, more_in: str) -> None:

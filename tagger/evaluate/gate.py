@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from tagger.errors import ConfigError
-from tagger.evaluate.models import LOWER_IS_BETTER, EvalReport, Gate, GateCheck
+from tagger.evaluate.models import LOWER_IS_BETTER, EvalReport, Gate, GateCheck, SystemResult
 
 DEFAULT_METRICS = ("micro_f1",)
 DEFAULT_MAX_DROP = 0.02
@@ -44,6 +44,7 @@ def check(
     now, then = current.systems[0].metrics, baseline.systems[0].metrics
     checks = []
     for metric in dict.fromkeys(metrics):
+        _require_price(metric, current.systems[0], baseline.systems[0])
         _require(metric, now, then, baseline_path)
         sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
         drop = round(sign * (then[metric] - now[metric]), 6)
@@ -60,8 +61,20 @@ def check(
         baseline=baseline_path,
         max_drop=max_drop,
         checks=checks,
-        warnings=_mismatches(current, baseline),
+        warnings=_mismatches(current, baseline) + _noise(current, metrics, max_drop),
     )
+
+
+def _require_price(metric: str, now: SystemResult, then: SystemResult) -> None:
+    """A cost litellm could not price cannot be gated (a report never guesses it as $0)."""
+    if not metric.startswith("cost_usd"):
+        return
+    for system, which in ((now, "this run"), (then, "the baseline")):
+        if system.cost_unknown and metric not in system.metrics:
+            raise ConfigError(
+                f"--metric {metric}: the cost of {which} is unknown "
+                f"(no price for {system.model}); gate on a token metric instead."
+            )
 
 
 def _require(metric: str, now: dict[str, float], then: dict[str, float], path: str) -> None:
@@ -74,6 +87,18 @@ def _require(metric: str, now: dict[str, float], then: dict[str, float], path: s
             path=path,
             hint="Regenerate the baseline with the same options (e.g. --repeats).",
         )
+
+
+def _noise(current: EvalReport, metrics: Sequence[str], max_drop: float) -> list[str]:
+    """A gate tighter than micro-F1's bootstrap interval judges noise, not the change."""
+    ci = current.systems[0].micro_f1_ci
+    if "micro_f1" not in metrics or ci is None or max_drop >= ci.half_width:
+        return []
+    return [
+        f"--max-drop {max_drop:g} is smaller than the half-width of micro_f1's "
+        f"{ci.level * 100:g}% interval (±{ci.half_width:.3f} over {current.gold.papers} papers): "
+        "a drop that small can be chance, so the gate can fail or pass on noise alone."
+    ]
 
 
 def _mismatches(current: EvalReport, baseline: EvalReport) -> list[str]:

@@ -20,6 +20,8 @@ from tagger.local.sentences import split_sentences
 
 MAX_SUMMARY_CHARS = 160
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
+BOOTSTRAP_RESAMPLES = 1000
+BOOTSTRAP_LEVEL = 0.95
 
 TagSet = AbstractSet[str]
 
@@ -118,6 +120,35 @@ def _tag_score(tag: str, tp: int, fp: int, fn: int, in_taxonomy: bool) -> TagSco
         f1=f1,
         in_taxonomy=in_taxonomy,
     )
+
+
+def bootstrap_micro_f1(
+    gold: Sequence[TagSet],
+    pred: Sequence[TagSet],
+    *,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    level: float = BOOTSTRAP_LEVEL,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of micro-F1 over papers (resampled with replacement).
+
+    The seed is fixed so the same predictions always give the same interval.
+    """
+    import numpy as np  # only when a report is scored
+
+    if not gold:
+        return 0.0, 0.0
+    counts = np.array(
+        [(len(g & p), len(p - g), len(g - p)) for g, p in zip(gold, pred, strict=True)],
+        dtype=np.int64,
+    )
+    picks = np.random.default_rng(seed).integers(0, len(counts), (resamples, len(counts)))
+    tp, fp, fn = counts[picks].sum(axis=1).T
+    denominator = 2 * tp + fp + fn  # micro-F1 = 2tp / (2tp + fp + fn); 0 when nothing is there
+    f1 = np.divide(2 * tp, denominator, out=np.zeros(resamples), where=denominator > 0)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(f1, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def mean_pairwise_jaccard(runs: Sequence[TagSet]) -> float:

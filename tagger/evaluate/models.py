@@ -76,6 +76,19 @@ class Consistency(BaseModel):
     unstable: list[str] = Field(description="ids of papers whose runs disagreed")
 
 
+class Interval(BaseModel):
+    """A bootstrap confidence interval over papers."""
+
+    low: float
+    high: float
+    level: float = Field(description="e.g. 0.95 for a 95% interval")
+    resamples: int
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+
 class SystemResult(BaseModel):
     """One model + prompt on the gold set."""
 
@@ -88,6 +101,13 @@ class SystemResult(BaseModel):
     per_tag: list[TagScore]
     papers: list[PaperResult]
     consistency: Consistency | None = None
+    micro_f1_ci: Interval | None = Field(
+        default=None, description="bootstrap interval of micro_f1 over papers (None: old report)"
+    )
+    cost_unknown: int = Field(
+        default=0,
+        description="answers whose cost litellm could not price; cost metrics are then left out",
+    )
 
     @property
     def failed(self) -> list[PaperResult]:
@@ -119,7 +139,10 @@ class GateCheck(BaseModel):
     metric: str
     baseline: float
     current: float
-    drop: float = Field(description="how much worse than the baseline (negative: better)")
+    drop: float = Field(
+        description="baseline minus current (current minus baseline for lower-is-better "
+        "metrics): positive is worse, negative better"
+    )
     failed: bool
 
 

@@ -7,8 +7,11 @@ from collections.abc import Mapping, Sequence
 from tagger.evaluate.faithfulness import unsupported
 from tagger.evaluate.gold import GoldItem, GoldSet
 from tagger.evaluate.metrics import (
+    BOOTSTRAP_LEVEL,
+    BOOTSTRAP_RESAMPLES,
     ROUGE_TYPES,
     all_right,
+    bootstrap_micro_f1,
     compliance,
     jaccard,
     mean,
@@ -17,8 +20,8 @@ from tagger.evaluate.metrics import (
     rouge,
     tag_metrics,
 )
-from tagger.evaluate.models import Consistency, PaperResult, SystemResult
-from tagger.records import TaggedPaper
+from tagger.evaluate.models import Consistency, Interval, PaperResult, SystemResult
+from tagger.records import TaggedPaper, Usage
 from tagger.taxonomy import Taxonomy
 
 Predictions = Mapping[str, TaggedPaper]  # gold id -> the record a run wrote for it
@@ -41,14 +44,14 @@ def score_system(
         score_paper(item, runs[0].get(item.id), [run.get(item.id) for run in runs[1:]])
         for item in gold.items
     ]
-    tags = tag_metrics(
-        [set(p.gold_tags) for p in papers], [set(p.pred_tags) for p in papers], taxonomy.ids
-    )
+    gold_sets, pred_sets = [set(p.gold_tags) for p in papers], [set(p.pred_tags) for p in papers]
+    tags = tag_metrics(gold_sets, pred_sets, taxonomy.ids)
+    spent = _spent_usages(gold, runs)
     metrics = {
         **_count_metrics(papers),
         **tags.model_dump(exclude={"per_tag"}),
         **_summary_metrics(papers),
-        **_cost_metrics(papers),
+        **_cost_metrics(papers, spent),
     }
     consistency = _consistency(papers, len(runs)) if len(runs) > 1 else None
     if consistency is not None:
@@ -65,6 +68,15 @@ def score_system(
         per_tag=tags.per_tag,
         papers=papers,
         consistency=consistency,
+        micro_f1_ci=_micro_f1_interval(gold_sets, pred_sets),
+        cost_unknown=_unpriced(gold, runs),
+    )
+
+
+def _micro_f1_interval(gold: list[set[str]], pred: list[set[str]]) -> Interval:
+    low, high = bootstrap_micro_f1(gold, pred)
+    return Interval(
+        low=round(low, 6), high=round(high, 6), level=BOOTSTRAP_LEVEL, resamples=BOOTSTRAP_RESAMPLES
     )
 
 
@@ -126,18 +138,43 @@ def _summary_metrics(papers: Sequence[PaperResult]) -> dict[str, float]:
     }
 
 
-def _cost_metrics(papers: Sequence[PaperResult]) -> dict[str, float]:
-    """Per-paper means over papers with usage; cached answers carry what they cost when made."""
-    usages = [p.usage for p in papers if p.usage is not None]
-    spent = [p.usage.cost_usd for p in papers if p.usage is not None and not p.cached]
-    return {
+def _run_one_usages(papers: Sequence[PaperResult]) -> list[Usage]:
+    return [p.usage for p in papers if p.usage is not None]
+
+
+def _spent_usages(gold: GoldSet, runs: Sequence[Predictions]) -> list[Usage]:
+    """What every run paid now, failed papers and --repeats runs included; cache hits paid 0."""
+    records = [run.get(item.id) for run in runs for item in gold.items]
+    return [r.usage for r in records if r is not None and r.usage is not None and not r.cached]
+
+
+def _unpriced(gold: GoldSet, runs: Sequence[Predictions]) -> int:
+    records = [run.get(item.id) for run in runs for item in gold.items]
+    return sum(r is not None and r.usage is not None and r.usage.cost_usd is None for r in records)
+
+
+def _cost_metrics(papers: Sequence[PaperResult], spent: Sequence[Usage]) -> dict[str, float]:
+    """Per-paper means over run 1's papers with usage (failed ones too); cached answers carry
+    what they cost when made. A cost litellm could not price leaves the cost metrics out: a sum
+    that skipped it would understate the spend."""
+    usages = _run_one_usages(papers)
+    tokens = {
         "prompt_tokens_per_paper": mean([u.prompt_tokens for u in usages]),
         "completion_tokens_per_paper": mean([u.completion_tokens for u in usages]),
-        "cost_usd_per_paper": mean([u.cost_usd for u in usages]),
-        "latency_s_per_paper": mean([u.latency_s for u in usages]),
-        "cost_usd_total": sum(u.cost_usd for u in usages),
-        "cost_usd_spent": sum(spent),
     }
+    costs: list[float | None] = [u.cost_usd for u in usages]
+    spent_costs: list[float | None] = [u.cost_usd for u in spent]
+    latency = {"latency_s_per_paper": mean([u.latency_s for u in usages])}
+    known = [c for c in costs if c is not None]
+    paid = [c for c in spent_costs if c is not None]
+    if len(known) < len(costs) or len(paid) < len(spent_costs):
+        return {**tokens, **latency}
+    cost = {
+        "cost_usd_per_paper": mean(known),
+        "cost_usd_total": sum(known),
+        "cost_usd_spent": sum(paid),
+    }
+    return {**tokens, **cost, **latency}
 
 
 def _consistency(papers: Sequence[PaperResult], repeats: int) -> Consistency:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tagger import __version__
 from tagger.errors import ConfigError
@@ -37,6 +37,9 @@ from tagger.output import manifest_path
 from tagger.records import RunManifest, TaggedPaper
 from tagger.setup import ModelSetup, build_setup
 from tagger.taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from tagger.local.base import LocalBackend
 
 _PROMPT_REF = re.compile(r"[\w.-]+@v?\d+")
 CompareKind = Literal["prompt", "model", "log"]
@@ -105,14 +108,19 @@ def run_eval(options: EvalOptions, paths: ReportPaths) -> EvalReport:
     baseline = gating.load_baseline(options.baseline) if options.baseline else None
     taxonomy = load_taxonomy(options.choice.taxonomy_path)
     gold = load_gold(options.gold_path or DEFAULT_GOLD, taxonomy).limited(options.limit)
-    systems = _plan(options, paths)
-    notes = _collect(systems, gold, options)
+    systems, notes = _plan(options, paths)
+    notes += _repeat_notes(systems, options.repeats)
+    notes += _collect(systems, gold, options)
     if options.predict.pack > 1:
         notes.append(
             f"remote models were sent {options.predict.pack} abstracts per request (--pack); "
             "embedded models answer one paper at a time"
         )
     results = [_score(s, gold, taxonomy) for s in systems]
+    silent = [r for r in results if answered_nothing(r)] if len(results) > 1 else []
+    notes += [
+        f"{r.label} ({r.model}) answered no paper, so A and B are not compared." for r in silent
+    ]
     report = EvalReport(
         tagger_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -121,7 +129,7 @@ def run_eval(options: EvalOptions, paths: ReportPaths) -> EvalReport:
             name=taxonomy.name, path=_taxonomy_path(taxonomy), hash=taxonomy.content_hash
         ),
         systems=results,
-        comparison=compare(results[0], results[1]) if len(results) > 1 else None,
+        comparison=compare(results[0], results[1]) if len(results) > 1 and not silent else None,
         notes=notes,
     )
     if baseline is not None and options.baseline:
@@ -130,7 +138,8 @@ def run_eval(options: EvalOptions, paths: ReportPaths) -> EvalReport:
     return report
 
 
-def _plan(options: EvalOptions, paths: ReportPaths) -> list[_System]:
+def _plan(options: EvalOptions, paths: ReportPaths) -> tuple[list[_System], list[str]]:
+    """The systems to score, and notes on what they cannot show."""
     choice = options.choice
     first = (
         _System("A", Path(options.from_log))
@@ -138,13 +147,78 @@ def _plan(options: EvalOptions, paths: ReportPaths) -> list[_System]:
         else _System("A", paths.predictions(0), _setup(choice, choice.model, _other(options)))
     )
     if options.compare is None:
-        return [first]
+        return [first], _prompt_notes([first], choice.prompt_ref)
     kind = compare_kind(options.compare)
     if kind == "log":
-        return [first, _System("B", Path(options.compare))]
+        systems = [first, _System("B", Path(options.compare))]
+        return systems, _prompt_notes(systems, choice.prompt_ref)
+    if kind == "prompt" and first.setup is not None and not reads_prompt(first.setup):
+        # B would be A again under another name: say so instead of computing it twice.
+        same = f"so --compare {options.compare} would answer exactly as A; B was not run."
+        return [first], [f"{_ignores_prompt(first.setup)}, {same}"]
     second = replace(choice, prompt_ref=options.compare) if kind == "prompt" else choice
     model = options.compare if kind == "model" else choice.model
-    return [first, _System("B", paths.predictions(1), _setup(second, model, choice.model))]
+    systems = [first, _System("B", paths.predictions(1), _setup(second, model, choice.model))]
+    if kind == "prompt":  # A is a logged run here; B's model may ignore the prompt all the same
+        return systems, _prompt_notes(systems[1:], options.compare, "--compare")
+    return systems, _prompt_notes(systems, choice.prompt_ref)
+
+
+def _prompt_notes(
+    systems: list[_System], prompt_ref: str | None, flag: str = "--prompt"
+) -> list[str]:
+    if prompt_ref is None:
+        return []
+    return [
+        f"{_ignores_prompt(s.setup)}; {flag} {prompt_ref} changes none of {s.label}'s answers."
+        for s in systems
+        if s.setup is not None and not reads_prompt(s.setup)
+    ]
+
+
+def _ignores_prompt(setup: ModelSetup) -> str:
+    model = setup.gateway.model
+    return f"{model} does not read the prompt (embedded models tag from the paper and taxonomy)"
+
+
+def _repeat_notes(systems: list[_System], repeats: int) -> list[str]:
+    """--repeats on a model that cannot vary measures nothing: say so."""
+    if repeats < 2:
+        return []
+    return [note for s in systems if s.setup and (note := _determinism(s.setup, repeats))]
+
+
+def _determinism(setup: ModelSetup, repeats: int) -> str:
+    backend = embedded_backend(setup)
+    model = setup.gateway.model
+    if backend is not None and backend.deterministic:
+        return (
+            f"{model} is deterministic: its {repeats} runs give the same answers, so agreement "
+            "is 1 and pass^N equals exact match by construction; --repeats shows nothing here."
+        )
+    if backend is None and setup.prompt.sampling.temperature == 0:
+        return (
+            f"{model} samples at temperature 0: its {repeats} runs differ only where the "
+            "provider is not deterministic, so pass^N is close to exact match by construction, "
+            "not a measure of sampling stability."
+        )
+    return ""
+
+
+def embedded_backend(setup: ModelSetup) -> LocalBackend | None:
+    from tagger.gateway import LocalGateway
+
+    return setup.gateway.backend if isinstance(setup.gateway, LocalGateway) else None
+
+
+def reads_prompt(setup: ModelSetup) -> bool:
+    """Whether the prompt file can change this model's answers."""
+    backend = embedded_backend(setup)
+    return backend is None or backend.reads_prompt
+
+
+def answered_nothing(result: SystemResult) -> bool:
+    return bool(result.papers) and len(result.failed) == len(result.papers)
 
 
 def _other(options: EvalOptions) -> str | None:

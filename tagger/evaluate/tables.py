@@ -53,62 +53,116 @@ def _signed(name: str, value: float) -> str:
     return ("+" if value > 0 else "-" if value < 0 else "±") + text
 
 
+_ROLES = ("under test", "--compare")  # A is the run being evaluated, B the one beside it
+
+
 def header_lines(report: EvalReport) -> list[str]:
     lines = [
         f"Gold: {report.gold.path} ({report.gold.papers} papers) · taxonomy "
         f"{report.taxonomy.name} ({report.taxonomy.path})"
     ]
-    for s in report.systems:
+    for role, s in zip(_ROLES, report.systems, strict=False):
         identity = f"{s.model} · {s.prompt} · max {s.max_tags} tags"
-        lines.append(f"{s.label}: {identity} · predictions {s.predictions}")
+        lines.append(f"{s.label} ({role}): {identity} · predictions {s.predictions}")
+    c = report.comparison
+    if c is not None:
+        lines.append(
+            f"Per paper by Jaccard: {c.a} better on {c.wins}, {c.b} better on {c.losses}, "
+            f"tied on {c.ties}."
+        )
     return lines + [f"Note: {note}" for note in report.notes]
 
 
 def tables(report: EvalReport) -> list[Table]:
-    out = [metrics_table(report), per_tag_table(report.systems)]
-    out += [t for t in (failed_table(report), faithfulness_table(report)) if t.rows]
-    out += [t for t in (consistency_table(report),) if t.rows]
+    """The metrics, then only the sections that have something to show."""
+    optional = [per_tag_table(report.systems), failed_table(report), faithfulness_table(report)]
+    optional.append(consistency_table(report))
     if report.comparison is not None:
-        out.append(diff_table(report))
-    return out
+        optional.append(diff_table(report))
+    return [metrics_table(report), *[t for t in optional if t.rows]]
 
 
 def metrics_table(report: EvalReport) -> Table:
     systems = report.systems
     columns = ["metric", *[s.label for s in systems]]
     if len(systems) > 1:
-        columns.append(f"{systems[1].label} − {systems[0].label}")
+        columns.append(f"{systems[1].label} vs {systems[0].label}")
     gate = {c.metric: c for c in report.gate.checks} if report.gate else {}
     if gate:
-        columns += ["baseline", "drop", "gate"]
-    names = _metric_names(systems[0].metrics)
+        columns += ["baseline", "vs baseline", "gate"]
+    names = _metric_names(systems)
     rows = [_metric_row(name, report, gate) for name in names]
     marks = [name in gate and gate[name].failed for name in names]
+    interval = _interval_row(report, len(columns))
+    if interval and "micro_f1" in names:
+        at = names.index("micro_f1") + 1
+        rows.insert(at, interval)
+        marks.insert(at, False)
     align = "l" + "r" * (len(columns) - 1)
-    return Table("Metrics", columns, rows, align=align, marks=marks, note=_gate_note(report))
+    return Table("Metrics", columns, rows, align=align, marks=marks, note=_metrics_note(report))
 
 
 def _metric_row(name: str, report: EvalReport, gate: dict[str, GateCheck]) -> list[str]:
-    row = [
-        name,
-        *[fmt_metric(name, s.metrics[name]) if name in s.metrics else "" for s in report.systems],
-    ]
+    row = [name, *[_value(name, s) for s in report.systems]]
     if report.comparison is not None:
         delta = report.comparison.deltas.get(name)
         row.append("" if delta is None else _signed(name, delta))
     if gate:
         check = gate.get(name)
         row += (
-            [fmt_metric(name, check.baseline), _signed(name, check.drop), _verdict(check.failed)]
+            [fmt_metric(name, check.baseline), _change(name, check.drop), _verdict(check.failed)]
             if check
             else ["", "", ""]
         )
     return row
 
 
-def _metric_names(metrics: dict[str, float]) -> list[str]:
-    known = [m for m in METRIC_NAMES if m in metrics]
-    return known + sorted(set(metrics) - set(known))
+def _value(name: str, system: SystemResult) -> str:
+    if name in system.metrics:
+        return fmt_metric(name, system.metrics[name])
+    return "unknown" if name.startswith("cost_usd") and system.cost_unknown else ""
+
+
+def _change(name: str, drop: float) -> str:
+    """A gate check's drop (baseline - current, sign-adjusted; positive is worse) in words."""
+    if abs(drop) < 5e-7:
+        return "same"
+    return f"{'worse' if drop > 0 else 'better'} by {fmt_metric(name, abs(drop))}"
+
+
+def _interval_row(report: EvalReport, width: int) -> list[str]:
+    """micro-F1's bootstrap interval per system, under the micro_f1 row."""
+    cis = [s.micro_f1_ci for s in report.systems]
+    first = next((ci for ci in cis if ci is not None), None)
+    if first is None:
+        return []
+    cells = [f"[{ci.low:.3f}, {ci.high:.3f}]" if ci else "" for ci in cis]
+    row = [f"micro_f1 {first.level * 100:g}% interval", *cells]
+    return row + [""] * (width - len(row))
+
+
+def _metrics_note(report: EvalReport) -> str:
+    notes = []
+    if report.comparison is not None:
+        b, a = report.systems[1].label, report.systems[0].label
+        notes.append(f"{b} vs {a}: {b}'s value minus {a}'s.")
+    ci = report.systems[0].micro_f1_ci
+    if ci is not None:
+        notes.append(
+            f"The micro_f1 interval: {ci.resamples} bootstrap resamples of the papers; a "
+            "difference well inside it may be chance."
+        )
+    gate = _gate_note(report)
+    return " ".join([*notes, gate] if gate else notes)
+
+
+def _metric_names(systems: list[SystemResult]) -> list[str]:
+    """Every metric any system has, plus the cost rows a system could not price."""
+    present = set().union(*(s.metrics for s in systems))
+    if any(s.cost_unknown for s in systems):
+        present |= {m for m in METRIC_NAMES if m.startswith("cost_usd")}
+    known = [m for m in METRIC_NAMES if m in present]
+    return known + sorted(present - set(known))
 
 
 def _verdict(failed: bool) -> str:
@@ -120,7 +174,10 @@ def _gate_note(report: EvalReport) -> str:
     if gate is None:
         return ""
     verdict = "passed" if gate.passed else "FAILED"
-    notes = [f"Gate {verdict}: baseline {gate.baseline}, max drop {gate.max_drop:g}."]
+    notes = [
+        f"Gate {verdict}: baseline {gate.baseline}, max drop {gate.max_drop:g} "
+        f"({report.systems[0].label} worse than the baseline by more than that fails)."
+    ]
     return " ".join(notes + [f"Note: {w}" for w in gate.warnings])
 
 
@@ -201,10 +258,7 @@ def diff_table(report: EvalReport) -> Table:
     rows = [
         [d.id, d.title, _tags(d.gold_tags), *_diff_cells(d), _winner(d, c.a, c.b)] for d in c.diffs
     ]
-    note = (
-        f"Per paper by Jaccard: {c.a} better on {c.wins}, {c.b} better on {c.losses}, "
-        f"tied on {c.ties}. ✓ right, ✗ wrong, −missed."
-    )
+    note = f"{c.a} is the run under test, {c.b} the --compare one. ✓ right, ✗ wrong, −missed."
     columns = ["id", "title", "gold", c.a, c.b, "closer"]
     return Table("Papers where the tags differ", columns, rows, note=note, long=True)
 

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 class MiniLMBackend:
     """Tags by cosine between sentence and tag embeddings; summary is an extractive blurb."""
 
+    reads_prompt = False
+    deterministic = True
+
     def __init__(
         self,
         name: str = "local/minilm",
@@ -100,6 +103,9 @@ def _sentence_rows(paper: Paper, units: NDArray[np.float32]) -> NDArray[np.float
 
 class KeywordBackend:
     """The floor: tags whose label words occur in the text; no model is loaded."""
+
+    reads_prompt = False
+    deterministic = True
 
     def __init__(
         self,

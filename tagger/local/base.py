@@ -31,6 +31,9 @@ class LocalBackend(Protocol):
 
     name: str
     fingerprint: str  # everything that changes answers; goes into the cache key
+    # Eval needs these to say when a comparison cannot show anything:
+    reads_prompt: bool  # False: answers come from the paper and taxonomy, never the prompt file
+    deterministic: bool  # True: the same paper always gets the same answer (no sampling)
 
     def predict(
         self, papers: Sequence[Paper], taxonomy: Taxonomy, max_tags: int

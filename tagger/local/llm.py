@@ -223,6 +223,9 @@ def get_smollm2(threads: int | None = None) -> SmolLM2:
 class SmolLM2Backend:
     """Tags with SmolLM2 (json / yesno / hybrid) and summarizes extractively or with a TLDR."""
 
+    reads_prompt = False  # builds its own chat prompt from the taxonomy
+    deterministic = True  # greedy decoding
+
     def __init__(
         self,
         name: str,

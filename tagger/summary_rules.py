@@ -15,7 +15,7 @@ _LATEX = re.compile(
     r"[\\${}]|\^[{(-]"
     r"|\b(?:math(?:cal|frak|bb|bf|rm|scr|sf)|var(?:epsilon|phi|theta|rho|sigma|pi)"
     r"|sqrt|frac|textbf|textit|emph|operatorname)"
-    r"|\b[A-Za-z]\w*(?:neq|leq|geq)\b|\w(?:big|Big)[(\[]"
+    r"|(?:neq|leq|geq|rightarrow|leftarrow|nabla|infty)\b|\w(?:big|Big)[(\[]"
     r"|(?<![^\W\d_])[A-Za-z]{1,2}_(?:[A-Za-z0-9]|\{)"
 )
 _FIRST_PERSON = re.compile(r"\b(?:[Ww]e|WE|[Oo]urs?|OURS?|[Oo]urselves|us)\b")

@@ -38,6 +38,7 @@ BROKEN = [
         "being robust to noise other than a constant factor.",
         "LaTeX",
     ),
+    ("A point w is called an alpha-stationary point if |nabla F(w)|leq alpha.", "LaTeX"),
     ("Gives rates of Obig(1{n}+minbig(big[sqrt{rank}{nvarepsilon}big]^{2/3}.", "LaTeX"),
     (
         "Proposes a simple and efficient procedure for enforcing this criterion when generating "

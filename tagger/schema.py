@@ -11,6 +11,7 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator
 
+from tagger.summary_rules import summary_problems
 from tagger.taxonomy import Taxonomy
 
 MAX_SUMMARY_CHARS = 160
@@ -55,6 +56,9 @@ class TagSummary(BaseModel):
         title = (info.context or {}).get("title") if isinstance(info.context, dict) else None
         if title and _squash(summary) == _squash(title):
             raise ValueError("summary copies the title; say what the paper does or finds instead")
+        problems = summary_problems(summary, title)
+        if problems:  # all of them, so one re-ask can fix every one
+            raise ValueError("; ".join(problems))
         return summary
 
 

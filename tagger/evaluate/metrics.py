@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from tagger.local.sentences import split_sentences
+from tagger.summary_rules import summary_problems
 
 MAX_SUMMARY_CHARS = 160
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
@@ -52,10 +53,11 @@ class TagMetrics(BaseModel):
 class Compliance(BaseModel):
     one_sentence: bool
     short_enough: bool
+    problems: list[str] = []  # why it reads as broken (tagger.summary_rules)
 
     @property
     def ok(self) -> bool:
-        return self.one_sentence and self.short_enough
+        return self.one_sentence and self.short_enough and not self.problems
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -162,11 +164,18 @@ def all_right(gold: TagSet, runs: Sequence[TagSet]) -> bool:
     return bool(runs) and all(set(run) == set(gold) for run in runs)
 
 
-def compliance(summary: str, max_chars: int = MAX_SUMMARY_CHARS) -> Compliance:
-    """The house rule for summaries: one sentence on one line, at most `max_chars` characters."""
+def compliance(
+    summary: str, max_chars: int = MAX_SUMMARY_CHARS, title: str | None = None
+) -> Compliance:
+    """The house rule for summaries: one sentence on one line, at most `max_chars` characters,
+    and none of the problems the response model's validator re-asks for."""
     text = summary.strip()
     one = bool(text) and "\n" not in text and len(split_sentences(text)) == 1
-    return Compliance(one_sentence=one, short_enough=bool(text) and len(text) <= max_chars)
+    return Compliance(
+        one_sentence=one,
+        short_enough=bool(text) and len(text) <= max_chars,
+        problems=summary_problems(text, title) if text else [],
+    )
 
 
 def rouge(prediction: str, reference: str) -> dict[str, float]:

@@ -48,12 +48,19 @@ class PaperResult(BaseModel):
     rouge: dict[str, float] | None = Field(description="None when the gold has no summary")
     one_sentence: bool
     short_enough: bool
+    summary_problems: list[str] = Field(
+        default_factory=list, description="why the summary reads as broken (tagger.summary_rules)"
+    )
     unsupported: list[str] = Field(description="numbers/names the title+abstract do not contain")
     status: Literal["ok", "failed"] = "ok"
     error: str | None = None
     cached: bool = False
     usage: Usage | None = None
     repeat_tags: list[list[str]] = Field(default_factory=list, description="runs 2..N (--repeats)")
+
+    @property
+    def compliant(self) -> bool:
+        return self.one_sentence and self.short_enough and not self.summary_problems
 
     @property
     def correct(self) -> list[str]:

@@ -87,7 +87,7 @@ def score_paper(
     ok = record is not None and record.status == "ok"
     tags = list(record.tags) if record is not None and ok else []
     summary = (record.summary or "") if record is not None and ok else ""
-    check = compliance(summary)
+    check = compliance(summary, title=item.title)
     gold_set, pred_set = set(item.tags), set(tags)
     return PaperResult(
         id=item.id,
@@ -101,6 +101,7 @@ def score_paper(
         rouge=_rouge(summary, item.summary),
         one_sentence=check.one_sentence,
         short_enough=check.short_enough,
+        summary_problems=check.problems,
         unsupported=unsupported(summary, f"{item.title}\n{item.abstract}") if summary else [],
         status="ok" if ok else "failed",
         error=None if ok else (record.error if record is not None else MISSING),
@@ -131,7 +132,7 @@ def _summary_metrics(papers: Sequence[PaperResult]) -> dict[str, float]:
     written = [p for p in papers if p.summary]
     return {
         **{name: mean([r[name] for r in scored]) for name in ROUGE_TYPES},
-        "compliance": mean([float(p.one_sentence and p.short_enough) for p in papers]),
+        "compliance": mean([float(p.compliant) for p in papers]),
         "one_sentence": mean([float(p.one_sentence) for p in papers]),
         "short_enough": mean([float(p.short_enough) for p in papers]),
         "unfaithful_rate": ratio(sum(bool(p.unsupported) for p in written), len(written)),

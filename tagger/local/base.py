@@ -23,7 +23,7 @@ class LocalAnswer(BaseModel):
 
 
 # Bump when tagging or summarizing logic changes answers, so cached results are not reused.
-ALGORITHM_VERSION = "1"
+ALGORITHM_VERSION = "2"
 
 
 class LocalBackend(Protocol):

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from tagger.latex import latex_to_text
 from tagger.local.sentences import normalize_space, split_sentences
+from tagger.summary_rules import DANGLING_WORDS, first_offense, summary_problems
 
 if TYPE_CHECKING:
     from tagger.local.embedder import Embedder
@@ -49,6 +51,8 @@ _REWRITABLE = _subject_verb(_VERBS)
 _CITATION = re.compile(r"\s*(?:\([^()]*\bet al\.[^()]*\)|\[[\d,\s\-–]+\])")
 _PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
 _CLAUSE_PUNCT = re.compile(r"[,;:]\s|\s[—–-]\s")
+# Where a clause with LaTeX residue or "we" can be cut off and leave a whole sentence behind.
+_OFFENSE_CUT = re.compile(r"[,;:]\s|\s[—–-]\s|\s(?:for|with|via|using|by|where|when)\s")
 _CLAUSE_WORD = re.compile(
     r"\s(?:which|that|while|where|whereas|and|but|by|using|via|through|with|to|for|in|on|from)\s"
 )
@@ -58,10 +62,35 @@ _DANGLING = frozenset(
     " not each more less corresponding".split()
 )
 _PREAMBLE_MAX = 90  # chars of lead-in ("To address this, ") dropped before "we <verb>"
+# Font switches whose backslash was lost upstream ("{it misaligned}"); pylatexenc does the rest.
+_BARE_FONT = re.compile(r"\{\\?(?:it|bf|em|sl|sc|tt|rm)\s+([^{}]*)\}")
+# Phrases that go wrong once "we"/"our" are gone ("Proposes what is to the knowledge the first").
+_OUR_KNOWLEDGE = re.compile(
+    r"(?:\bwhat is,?\s+)?\bto (?:the best of )?our knowledge,?\s+|,?\s*to (?:the best of )?our"
+    r" knowledge\b",
+    re.IGNORECASE,
+)
+_WE_CALL = re.compile(r"\b(?:which|that) we (?:call|term|dub|name)\b", re.IGNORECASE)
+_NAME_APPOSITIVE = re.compile(r"^, ([A-Z][\w-]*), ")  # "we propose, DSFormer, a ..."
+_COORDINATED = re.compile(rf"^(\s+and\s+(?:then\s+)?)(?P<verb>{_VERBS})\b")
+_LATER_VERB = re.compile(
+    rf"\b(and|then|,) (?:we )?(?P<verb>(?:{_VERBS}))\b(?= (?:this|these|it|them|the|a|an)\b)"
+)
 
 
 def sentence_is_claim(sentence: str) -> bool:
     return _CLAIM.search(sentence) is not None
+
+
+def candidate_order(
+    sentences: Sequence[str], picker: Picker, vectors: np.ndarray | None = None
+) -> list[int]:
+    """Sentence indices to try in turn: the pick, then claims, then study sentences, then all."""
+    order = [pick_index(sentences, picker, vectors)] if sentences else []
+    if picker in ("claim", "claim_centroid"):
+        for pattern in (_CLAIM, _STUDY):
+            order += [i for i, sentence in enumerate(sentences) if pattern.search(sentence)]
+    return list(dict.fromkeys([*order, *range(len(sentences))]))
 
 
 def pick_index(sentences: Sequence[str], picker: Picker, vectors: np.ndarray | None = None) -> int:
@@ -89,19 +118,45 @@ def third_person(verb: str) -> str:
     return (lower + "s").capitalize()
 
 
+def clean(sentence: str) -> str:
+    """LaTeX as readable Unicode text ("$\\ell_p$" -> "ℓ_p"), font switches dropped."""
+    return latex_to_text(_BARE_FONT.sub(r"\1", sentence))
+
+
 def rewrite_claim(sentence: str) -> str:
     """'In this paper, we propose X' -> 'Proposes X'; other sentences come back unchanged."""
+    sentence = _WE_CALL.sub("called", _OUR_KNOWLEDGE.sub(" ", sentence).replace("  ", " "))
     match = _REWRITABLE.search(sentence)
-    # A long lead-in is kept when the sentence fits anyway: it often carries the point.
-    if not match or (match.start() > _PREAMBLE_MAX and len(sentence) <= MAX_CHARS):
+    # A long lead-in is kept when the sentence fits anyway and needs no "we" removed.
+    if not match or (
+        match.start() > _PREAMBLE_MAX
+        and len(sentence) <= MAX_CHARS
+        and not match.group(0).lower().startswith("we")
+    ):
         return sentence
     verb = match.group("verb")
     rest = sentence[match.end("verb") :]
+    rest = _NAME_APPOSITIVE.sub(r" \1, ", rest)
     if not match.group(0).lower().startswith("we"):
         return verb[:1].upper() + verb[1:] + rest
+    return third_person(verb) + _third_person_rest(rest)
+
+
+def _agree(match: re.Match[str], text: str) -> str:
+    """'... and use this' -> '... and uses this', unless it continues an infinitive
+    ('to interpret and evaluate the')."""
+    if re.search(r"\bto \w+$", text[: match.start()].rstrip()):
+        return match.group(0)
+    return f"{match.group(1)} {third_person(match.group('verb')).lower()}"
+
+
+def _third_person_rest(rest: str) -> str:
+    """The words after the rewritten verb, agreeing with it and without "our"."""
+    rest = _COORDINATED.sub(lambda m: m.group(1) + third_person(m.group("verb")).lower(), rest)
+    rest = _LATER_VERB.sub(lambda m: _agree(m, rest), rest)
     # Without "we", "our method" reads oddly: "Proposes our X" -> "Proposes the X".
     rest = re.sub(r"\bour own\b", "its own", rest)
-    return third_person(verb) + re.sub(r"\bour\b", "the", rest)
+    return re.sub(r"\b[Oo]ur\b", "the", rest)
 
 
 def fit(sentence: str, limit: int = MAX_CHARS) -> str:
@@ -129,7 +184,7 @@ def _cut(text: str, limit: int) -> str:
 
 def _trim(text: str) -> str:
     words = text.rstrip(" ,;:—–-").split(" ")
-    while len(words) > 1 and words[-1].lower().strip(",;:") in _DANGLING:
+    while len(words) > 1 and words[-1].lower().strip(",;:") in _DANGLING | DANGLING_WORDS:
         words.pop()
     text = " ".join(words).rstrip(" ,;:—–-")
     if text.count("(") > text.count(")"):
@@ -150,21 +205,35 @@ def _key(text: str) -> str:
 
 def one_line(sentence: str, title: str, limit: int = MAX_CHARS) -> str | None:
     """The blurb for one sentence, or None when it would just repeat the title."""
-    blurb = fit(rewrite_claim(sentence), limit)
+    blurb = fit(rewrite_claim(clean(sentence)), limit)
     if not blurb or _key(blurb) == _key(title):
         return None
     return blurb
 
 
+def reads_right(blurb: str, title: str) -> str | None:
+    """`blurb`, or its part before a first-person or LaTeX clause, if that passes the rules."""
+    if not summary_problems(blurb, title):
+        return blurb
+    offense = first_offense(blurb)
+    ends = [m.start() for m in _OFFENSE_CUT.finditer(blurb[: offense or 0])]
+    shorter = _finish(_trim(blurb[: ends[-1]])) if ends else ""
+    if len(shorter) >= MIN_CHARS and not summary_problems(shorter, title):
+        return shorter
+    return None
+
+
 def summarize(
     title: str, abstract: str, picker: Picker = DEFAULT_PICKER, vectors: np.ndarray | None = None
 ) -> str:
-    """One sentence, at most 160 chars, no newline, never the title itself."""
+    """One sentence, at most 160 chars, no newline, never the title itself; one that passes
+    tagger.summary_rules when any sentence of the abstract can be made to."""
     sentences = split_sentences(abstract)
-    order = [pick_index(sentences, picker, vectors), *range(len(sentences))] if sentences else []
+    order = candidate_order(sentences, picker, vectors)
     blurbs = [b for b in (one_line(sentences[i], title) for i in order) if b]
+    good = [r for r in (reads_right(b, title) for b in blurbs) if r]
     # A fragment ("Code: github.com/x.") is a poor blurb; take it only when nothing else is left.
-    preferred = [b for b in blurbs if len(b) >= MIN_CHARS] + blurbs
+    preferred = [b for b in good if len(b) >= MIN_CHARS] + good + blurbs
     if preferred:
         return preferred[0]
     return fit(f"A paper titled: {normalize_space(title) or 'untitled'}")

@@ -379,6 +379,7 @@ class Job:
                 "date": p.date,
                 "authors": list(p.authors),
                 "truncated": p.truncated,
+                "upvotes": p.upvotes,
                 **fields,
             }
         )

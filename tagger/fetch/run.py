@@ -32,9 +32,8 @@ def fill(pages: Iterable[Sequence[FetchedPaper]], sink: Sink) -> FetchResult:
         for page in pages:
             sink.add(page)
     except FetchError as exc:
-        kept = sink.result.written
-        exc.hint = f"{kept} new papers written to {sink.out} before this are kept. {exc.hint}"
-        raise FetchError(exc.message, path=exc.path, hint=exc.hint) from None
+        kept = f"{sink.result.written} new papers written to {sink.out} before this are kept."
+        raise FetchError(exc.message, path=exc.path, hint=f"{kept} {exc.hint}") from None
     sink.touch()
     return sink.result
 

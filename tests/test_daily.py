@@ -227,3 +227,19 @@ def test_smtp_user_without_password_fails_before_fetching(
     result = invoke(capsys, "daily", "--config", str(tmp_path / "daily.yaml"))
     assert result.code == 2 and "TAGGER_SMTP_PASSWORD" in result.err
     assert arxiv.seen == [] and hf.seen == []
+
+
+def test_an_empty_day_sends_nothing_and_says_so(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    arxiv: FakeApis,
+    hf: FakeApis,
+    mailroom: tuple[str, Mailroom],
+) -> None:
+    address, room = mailroom
+    config = write_config(tmp_path, arxiv, hf, address)
+    arxiv.answer("/api/query", (200, (FETCH_DATA / "arxiv_empty.xml").read_bytes(), {}))
+    hf.answer("/api/daily_papers", (200, b"[]", {}))
+    result = daily(capsys, config, "2024-03-16")
+    assert result.code == 0, result.err
+    assert "no new papers for 2024-03-16" in result.err and room.envelopes == []

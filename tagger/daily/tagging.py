@@ -11,6 +11,10 @@ from tagger.errors import TaggerError
 def tag_papers(config: DailyConfig, papers: Path, tagged: Path) -> None:
     from tagger.cli.run import run
 
+    if not papers.exists() or papers.stat().st_size == 0:
+        # An empty day: `tagger run` refuses an empty input; there is simply nothing to tag.
+        tagged.write_text("", encoding="utf-8")
+        return
     args = [str(papers), "-o", str(tagged), "--model", config.model]
     if config.taxonomy is not None:
         args += ["--taxonomy", str(config.taxonomy.resolve())]

@@ -24,6 +24,7 @@ class Paper(BaseModel):
     arxiv_id: str | None = Field(default=None, description="arXiv id without version")
     version: str | None = Field(default=None, description="arXiv version suffix, e.g. 'v2'")
     truncated: bool = Field(default=False, description="abstract was cut to the length limit")
+    upvotes: int | None = Field(default=None, description="the source's popularity (HF upvotes)")
 
 
 MAX_SKIPPED_LISTED = 100
@@ -87,6 +88,7 @@ class TaggedPaper(BaseModel):
     authors: list[str] = Field(default_factory=list)
     truncated: bool = False
     usage: Usage | None = None
+    upvotes: int | None = Field(default=None, description="the source's popularity (HF upvotes)")
 
 
 class RunCounts(BaseModel):

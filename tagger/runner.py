@@ -390,6 +390,7 @@ class Job:
                 "date_text": p.date_text,
                 "authors": list(p.authors),
                 "truncated": p.truncated,
+                "upvotes": p.upvotes,
                 **fields,
             }
         )

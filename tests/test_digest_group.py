@@ -66,7 +66,7 @@ def test_top_limits_entries_per_section_but_keeps_the_section_count() -> None:
     assert (language.count, len(language.entries)) == (3, 1)
     assert digest.counts.beyond_top == 4  # 2 + 1 + 0 + 1 cut from the four sections
     assert (digest.counts.papers, digest.counts.shown) == (8, 4)
-    assert digest.summary_line() == "8 papers in 4 sections (4 shown)"
+    assert digest.summary_line() == "4 of 8 papers in 4 sections"
 
 
 def test_tags_filter_places_papers_under_the_first_wanted_tag() -> None:

@@ -103,8 +103,10 @@ def test_text_lists_links_under_titles() -> None:
 
 def test_top_says_how_many_more_a_section_has() -> None:
     digest = make(top=1)
-    assert "and 1 more not shown (--top)" in render(digest, "txt")
-    assert "and 1 more not shown (--top)" in Page(render(digest, "html")).text
+    # Readers do not run tagger: the line says what is left, never which flag cut it.
+    assert "1 more in this section." in render(digest, "txt")
+    assert "1 more in this section" in Page(render(digest, "html")).text
+    assert "--top" not in render(digest, "txt") + render(digest, "html")
 
 
 def test_json_is_the_sections_structure_with_date_and_counts() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -137,6 +138,25 @@ FORMAT_CHOICES = ["md", "html", "txt", "rss", "json", "eml"]
     metavar="URL",
     help="The RSS channel's link.",
 )
+@click.option(
+    "--interests",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Rank each section by TF-IDF similarity to the lines of FILE (titles, abstracts or "
+    "keywords a reader likes).",
+)
+@click.option(
+    "--archive-url",
+    metavar="URL",
+    help="Web page with the full list: the 'N more in this section' lines link to it.",
+)
+@click.option(
+    "--unsubscribe",
+    metavar="URL|mailto:ADDRESS",
+    help="Add a List-Unsubscribe header to the email (eml, --smtp).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would be sent; write, send and record nothing."
+)
 def digest(
     runs: tuple[Path, ...],
     from_store: bool,
@@ -162,6 +182,10 @@ def digest(
     smtp_security: str,
     smtp_user: str | None,
     link: str,
+    interests: Path | None,
+    archive_url: str | None,
+    unsubscribe: str | None,
+    dry_run: bool,
 ) -> None:
     """Render a newsletter from RUNS (JSONL files written by `tagger run`).
 
@@ -172,29 +196,90 @@ def digest(
     """
     from tagger.digest import DigestOptions, Placement, RenderOptions, build_digest, load_runs
     from tagger.digest.state import SentState
-    from tagger.taxonomy import load_taxonomy
 
-    taxonomy = load_taxonomy(taxonomy_path)
     if not runs and not from_store:
         raise click.UsageError("Missing argument 'RUNS...' (or --from-store).")
+    taxonomy = _taxonomy(taxonomy_path, runs)
+    reader = _reader_options(interests, archive_url, unsubscribe)
     loaded = _load(runs, from_store, since, store_file) if from_store or since else load_runs(runs)
     only = _tag_ids(tag_args, taxonomy, loaded)
     smtp = _check_mail_options(fmt, smtp_server, sender, recipients, smtp_security, smtp_user)
     sent_state = _load_sent(state, store_file) if state else SentState()
     date = (day or dt.datetime.now()).date()
-    placement = Placement(cast("GroupBy", group_by), all_sections, only, top)
-    options = DigestOptions(date=date, title=title, placement=placement, sent=sent_state.sent)
+    placement = Placement(
+        cast("GroupBy", group_by), all_sections, only, top, archive_url=reader.archive_url
+    )
+    options = DigestOptions(
+        date=date,
+        title=title,
+        placement=placement,
+        sent=sent_state.sent,
+        interests=reader.interests,
+    )
     writer = intro_writer(intro, model, taxonomy, api_base, api_key)
     result = build_digest(loaded, taxonomy, options, writer)
     if result.counts.shown == 0:
         click.echo(f"tagger digest: {_nothing_new(result)}", err=True)
         return
     _warn_intro(result)
-    opts = RenderOptions(link, sender, recipients)
+    opts = RenderOptions(link, sender, recipients, reader.unsubscribe)
+    if dry_run:
+        _dry_run(result, cast("Format", fmt), output, smtp, opts)
+        return
     _deliver(result, cast("Format", fmt), output, smtp, opts)
     if state:
         _mark_sent(state, sent_state, result, store_file)
     click.echo(f"tagger digest: {result.summary_line()} for {result.date}.", err=True)
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    interests: tuple[str, ...] = ()
+    archive_url: str | None = None
+    unsubscribe: str | None = None
+
+
+def _taxonomy(path: Path | None, runs: tuple[Path, ...]) -> Taxonomy:
+    """--taxonomy when given, else the one the runs recorded in their manifests."""
+    from tagger.digest.taxonomy import run_taxonomy
+    from tagger.taxonomy import load_taxonomy
+
+    return load_taxonomy(path) if path else run_taxonomy(runs)
+
+
+def _reader_options(
+    interests: Path | None, archive_url: str | None, unsubscribe: str | None
+) -> ReaderOptions:
+    """Check --interests, --archive-url and --unsubscribe before any work."""
+    from tagger.digest.rank import read_interests
+    from tagger.digest.render_eml import check_unsubscribe
+    from tagger.digest.text import safe_url
+
+    if archive_url is not None and safe_url(archive_url) is None:
+        _config_error(f"--archive-url needs an http(s) URL, got '{archive_url}'.")
+    return ReaderOptions(
+        interests=tuple(read_interests(interests)) if interests else (),
+        archive_url=safe_url(archive_url),
+        unsubscribe=check_unsubscribe(unsubscribe) if unsubscribe else None,
+    )
+
+
+def _dry_run(
+    result: Digest, fmt: Format, output: Path | None, smtp: SmtpSettings | None, opts: RenderOptions
+) -> None:
+    """What a real call would write and send, on stdout; no file, no mail, no state."""
+    from tagger.digest import render
+
+    click.echo(render(result, fmt, opts), nl=False)
+    targets = [f"write {output}"] if output else []
+    if smtp is not None:
+        targets.append(f"send to {', '.join(opts.recipients)} via {smtp.address}")
+    would = " and ".join(targets) or "print it"
+    click.echo(
+        f"tagger digest: dry run: would {would} ({result.summary_line()}); nothing written, "
+        "sent or recorded.",
+        err=True,
+    )
 
 
 def intro_writer(
@@ -269,7 +354,8 @@ def _send(result: Digest, smtp: SmtpSettings, opts: RenderOptions) -> None:
     from tagger.digest.render_eml import build_message
     from tagger.digest.smtp import send
 
-    send(build_message(result, opts.sender, opts.recipients), smtp)
+    message = build_message(result, opts.sender, opts.recipients, unsubscribe=opts.unsubscribe)
+    send(message, smtp)
     click.echo(f"tagger digest: sent to {', '.join(opts.recipients)} via {smtp.address}.", err=True)
 
 

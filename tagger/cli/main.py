@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "dedup": ("tagger.cli.dedup", "dedup", "Deduplicate inputs and report merged records."),
     "eval": ("tagger.cli.eval", "eval_", "Score a model/prompt on the gold set; gate regressions."),
     "digest": ("tagger.cli.digest", "digest", "Render a newsletter from run outputs."),
+    "fetch": ("tagger.cli.fetch", "fetch", "Fetch papers from arXiv or HF daily papers."),
+    "daily": ("tagger.cli.daily", "daily", "Fetch, tag and send the daily digest (cron job)."),
     "cache": ("tagger.cli.cache", "cache", "Inspect and manage the result cache."),
     "taxonomy": ("tagger.cli.taxonomy", "taxonomy", "Show or validate a taxonomy file."),
     "prompts": ("tagger.cli.prompts", "prompts", "List and show versioned prompts."),

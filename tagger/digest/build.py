@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 
 from tagger import __version__
 from tagger.digest.group import Placement, build_sections
 from tagger.digest.intro import IntroWriter, compose_intro
 from tagger.digest.load import LoadedRuns
 from tagger.digest.models import Digest, DigestCounts
+from tagger.digest.rank import interest_scores
 from tagger.digest.select import drop_sent, keep_tags
 from tagger.digest.text import one_line
 from tagger.taxonomy import Taxonomy
@@ -24,6 +25,7 @@ class DigestOptions:
     title: str = DEFAULT_TITLE
     placement: Placement = field(default_factory=Placement)
     sent: Collection[str] = frozenset()
+    interests: Sequence[str] = ()
 
 
 def build_digest(
@@ -35,7 +37,10 @@ def build_digest(
     """Select, group and count today's papers; with ``intro`` set, add the themes paragraph."""
     fresh, already_sent = drop_sent(runs.papers, options.sent)
     wanted, filtered_out = keep_tags(fresh, options.placement.only_tags)
-    sections = build_sections(wanted, taxonomy, options.placement)
+    placement = options.placement
+    if options.interests:
+        placement = replace(placement, interests=interest_scores(wanted, options.interests))
+    sections = build_sections(wanted, taxonomy, placement)
     shown = len({e.id for s in sections for e in s.entries})
     counts = DigestCounts(
         papers=len(wanted),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from tagger.digest.models import Chip, Entry, Section
-from tagger.digest.text import one_line, paper_url
+from tagger.digest.rank import paper_score, ranked
+from tagger.digest.text import display, one_line, paper_url
 from tagger.records import TaggedPaper
 from tagger.taxonomy import Taxonomy
 
@@ -25,36 +26,53 @@ class Placement:
     all_sections: bool = False
     only_tags: Collection[str] = ()
     top: int | None = None
+    interests: Mapping[str, float] | None = None
+    archive_url: str | None = None
 
 
 def build_sections(
     papers: Sequence[TaggedPaper], taxonomy: Taxonomy, how: Placement
 ) -> list[Section]:
-    """Sections ordered by size (then label); every paper is placed in at least one."""
+    """Sections ordered by size (then label), entries by score; every paper is placed once+."""
     buckets: dict[str, tuple[str, list[Entry]]] = {}
     for paper in papers:
-        entry = to_entry(paper, taxonomy)
+        entry = to_entry(paper, taxonomy, paper_score(paper, how.interests))
         for key, label in _section_keys(paper, taxonomy, how):
             buckets.setdefault(key, (label, []))[1].append(entry)
     sections = [
-        Section(id=key, label=label, count=len(entries), entries=entries[: how.top])
-        for key, (label, entries) in buckets.items()
+        _section(key, label, ranked(entries), how) for key, (label, entries) in buckets.items()
     ]
     sections.sort(key=_order)
     return sections
 
 
-def to_entry(paper: TaggedPaper, taxonomy: Taxonomy) -> Entry:
+def _section(key: str, label: str, entries: list[Entry], how: Placement) -> Section:
+    shown = entries[: how.top]
+    more_url = how.archive_url if len(shown) < len(entries) else None
+    return Section(id=key, label=label, count=len(entries), entries=shown, more_url=more_url)
+
+
+def to_entry(paper: TaggedPaper, taxonomy: Taxonomy, score: float = 0.0) -> Entry:
     chips = [Chip(id=t, label=tag_label(t, taxonomy)) for t in dict.fromkeys(paper.tags)]
+    title, blurb = display(paper.title), display(paper.summary)
     return Entry(
         id=paper.id,
-        title=one_line(paper.title) or paper.id,
-        blurb=one_line(paper.summary),
+        title=title or paper.id,
+        blurb=blurb,
         url=paper_url(paper.id, paper.url),
         tags=chips,
         date=paper.date,
         duplicates=list(paper.duplicates),
+        authors=[display(a) for a in paper.authors if display(a)],
+        upvotes=paper.upvotes,
+        score=score,
+        title_source=_if_changed(paper.title, title),
+        blurb_source=_if_changed(paper.summary, blurb),
     )
+
+
+def _if_changed(original: str | None, shown: str) -> str | None:
+    return original if original and one_line(original) != shown else None
 
 
 def tag_label(tag_id: str, taxonomy: Taxonomy) -> str:

@@ -28,6 +28,15 @@ class Entry(BaseModel):
     tags: list[Chip] = Field(default_factory=list)
     date: str | None = None
     duplicates: list[str] = Field(default_factory=list, description="ids merged into this paper")
+    authors: list[str] = Field(default_factory=list, description="every author, display form")
+    upvotes: int | None = Field(default=None, description="the source's popularity, if it has one")
+    score: float = Field(default=0.0, description="the ranking score (docs/digest.md#ranking)")
+    title_source: str | None = Field(
+        default=None, description="the title as the run wrote it, when display changed it"
+    )
+    blurb_source: str | None = Field(
+        default=None, description="the summary as the run wrote it, when display changed it"
+    )
 
 
 class Section(BaseModel):
@@ -37,6 +46,14 @@ class Section(BaseModel):
     label: str
     count: int = Field(description="papers in this section before --top cut the list")
     entries: list[Entry]
+    more_url: str | None = Field(
+        default=None, description="the web archive page listing the papers not shown here"
+    )
+
+    @property
+    def more(self) -> int:
+        """Papers in this section beyond the ones listed."""
+        return self.count - len(self.entries)
 
 
 class Intro(BaseModel):
@@ -88,18 +105,21 @@ class Digest(BaseModel):
         return out
 
     def summary_line(self) -> str:
-        """'12 papers in 4 sections', plus '(9 shown)' under --top: every format shows it."""
+        """'12 papers in 4 sections', or '9 of 12 papers ...' when sections were cut: the count
+        a reader sees first is the number of papers listed."""
         c = self.counts
-        line = f"{plural(c.papers, 'paper')} in {plural(c.sections, 'section')}"
-        return line if c.shown == c.papers else f"{line} ({c.shown} shown)"
+        where = f"in {plural(c.sections, 'section')}"
+        if c.shown == c.papers:
+            return f"{plural(c.papers, 'paper')} {where}"
+        return f"{c.shown} of {plural(c.papers, 'paper')} {where}"
 
     def skipped_line(self) -> str:
         """'Not shown: 3 already sent, 1 failed.' or '' when nothing was left out."""
         c = self.counts
         parts = [
             (c.already_sent, "already sent"),
-            (c.filtered_out, "outside --tags"),
-            (c.beyond_top, "beyond --top"),
+            (c.filtered_out, "outside the chosen tags"),
+            (c.beyond_top, "beyond each section's limit"),
             (c.failed, "failed to tag"),
         ]
         shown = [f"{n} {what}" for n, what in parts if n]

@@ -25,6 +25,7 @@ class RenderOptions:
     link: str = DEFAULT_LINK
     sender: str = DEFAULT_SENDER
     recipients: Sequence[str] = ()
+    unsubscribe: str | None = None
 
 
 def render(digest: Digest, fmt: Format, options: RenderOptions | None = None) -> str:
@@ -32,6 +33,6 @@ def render(digest: Digest, fmt: Format, options: RenderOptions | None = None) ->
     if fmt == "rss":
         return render_rss(digest, opts.link)
     if fmt == "eml":
-        return render_eml(digest, opts.sender, opts.recipients)
+        return render_eml(digest, opts.sender, opts.recipients, opts.unsubscribe)
     plain = {"md": render_md, "html": render_html, "txt": render_txt, "json": render_json}
     return plain[fmt](digest)

@@ -10,6 +10,7 @@ from email.utils import format_datetime, getaddresses, make_msgid
 from tagger.digest.models import Digest, plural
 from tagger.digest.render_html import render_html
 from tagger.digest.render_txt import render_txt
+from tagger.digest.text import safe_url
 from tagger.errors import ConfigError
 
 DEFAULT_SENDER = "tagger <tagger@localhost>"
@@ -20,6 +21,7 @@ def build_message(
     sender: str,
     recipients: Sequence[str],
     now: dt.datetime | None = None,
+    unsubscribe: str | None = None,
 ) -> EmailMessage:
     """The digest as an email a mail program or `sendmail -t` takes as it is."""
     sent_at = now or dt.datetime.now(dt.UTC).astimezone()
@@ -30,18 +32,45 @@ def build_message(
     message["Date"] = format_datetime(sent_at)
     message["Message-ID"] = make_msgid(domain=_domain(message["From"]))
     message["Auto-Submitted"] = "auto-generated"
+    if unsubscribe:
+        _add_unsubscribe(message, unsubscribe)
     # Quoted-printable keeps the file 7-bit ASCII with short lines: any MTA or client accepts it.
     message.set_content(render_txt(digest), cte="quoted-printable")
     message.add_alternative(render_html(digest), subtype="html", cte="quoted-printable")
     return message
 
 
-def render_eml(digest: Digest, sender: str, recipients: Sequence[str]) -> str:
-    return build_message(digest, sender, recipients).as_string()
+def render_eml(
+    digest: Digest, sender: str, recipients: Sequence[str], unsubscribe: str | None = None
+) -> str:
+    return build_message(digest, sender, recipients, unsubscribe=unsubscribe).as_string()
+
+
+def check_unsubscribe(value: str) -> str:
+    """An https/http URL or a mailto: address, as RFC 2369 List-Unsubscribe takes them."""
+    value = value.strip()
+    if (
+        value.lower().startswith("mailto:")
+        and "@" in value
+        and not any(c in value for c in " \r\n<>")
+    ):
+        return value
+    url = safe_url(value)
+    if url is None:
+        raise ConfigError(
+            f"--unsubscribe needs an http(s) URL or a mailto: address, got '{value}'."
+        )
+    return url
+
+
+def _add_unsubscribe(message: EmailMessage, target: str) -> None:
+    target = check_unsubscribe(target)
+    # No RFC 8058 List-Unsubscribe-Post: we cannot know the page accepts a one-click POST.
+    message["List-Unsubscribe"] = f"<{target}>"
 
 
 def subject(digest: Digest) -> str:
-    return f"{digest.title} — {digest.date}: {plural(digest.counts.papers, 'paper')}"
+    return f"{digest.title} — {digest.date}: {plural(digest.counts.shown, 'paper')}"
 
 
 def check_addresses(values: Sequence[str], option: str) -> list[str]:

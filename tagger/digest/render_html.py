@@ -6,6 +6,7 @@ from html import escape
 
 from tagger.digest.group import slug
 from tagger.digest.models import Chip, Digest, Entry, Section, plural
+from tagger.digest.text import meta_line, more_text
 
 # Email clients drop <style> blocks and external CSS, so every element carries its own style.
 FONT = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
@@ -28,6 +29,7 @@ S_H2_COUNT = f"font-size:13px;font-weight:400;color:{MUTED};"
 S_ENTRY = "padding:14px 0;border-bottom:1px solid #f0f0f0;"
 S_TITLE = f"font-size:16px;line-height:1.35;font-weight:600;color:{INK};"
 S_TITLE_LINK = f"color:{ACCENT};text-decoration:none;"
+S_META = f"margin:3px 0 0;font-size:13px;color:{MUTED};"
 S_BLURB = f"margin:4px 0 8px;font-size:14px;line-height:1.5;color:{INK};"
 S_CHIP = (
     "display:inline-block;margin:0 4px 4px 0;padding:2px 9px;border-radius:10px;"
@@ -94,7 +96,7 @@ def _contents(digest: Digest) -> str:
     if len(digest.sections) < 2:
         return ""
     links = " &middot; ".join(
-        f'<a href="#{_anchor(s)}" style="{S_TOC_LINK}">{e(s.label)}</a>&nbsp;({s.count})'
+        f'<a href="#{_anchor(s)}" style="{S_TOC_LINK}">{e(s.label)}</a>&nbsp;({len(s.entries)})'
         for s in digest.sections
     )
     return f'<tr><td style="{S_CELL}"><div style="{S_TOC}">{links}</div></td></tr>'
@@ -103,12 +105,19 @@ def _contents(digest: Digest) -> str:
 def _section(section: Section) -> str:
     head = (
         f'<h2 id="{_anchor(section)}" style="{S_H2}">{e(section.label)} '
-        f'<span style="{S_H2_COUNT}">&middot; {plural(section.count, "paper")}</span></h2>'
+        f'<span style="{S_H2_COUNT}">&middot; {plural(len(section.entries), "paper")}</span></h2>'
     )
     entries = "".join(_entry(entry) for entry in section.entries)
-    more = section.count - len(section.entries)
-    tail = f'<div style="{S_MORE}">and {more} more not shown (--top).</div>' if more else ""
-    return f'<tr><td style="{S_CELL}">{head}{entries}{tail}</td></tr>'
+    return f'<tr><td style="{S_CELL}">{head}{entries}{_more(section)}</td></tr>'
+
+
+def _more(section: Section) -> str:
+    if not section.more:
+        return ""
+    text = e(more_text(section.more))
+    if section.more_url:
+        text = f'<a href="{e(section.more_url)}" style="{S_TITLE_LINK}">{text} &rarr;</a>'
+    return f'<div style="{S_MORE}">{text}</div>'
 
 
 def _entry(entry: Entry) -> str:
@@ -116,9 +125,11 @@ def _entry(entry: Entry) -> str:
     if entry.url:
         title = f'<a href="{e(entry.url)}" style="{S_TITLE_LINK}">{title}</a>'
     blurb = f'<div style="{S_BLURB}">{e(entry.blurb)}</div>' if entry.blurb else ""
+    meta = meta_line(entry.authors, entry.upvotes)
+    meta = f'<div style="{S_META}">{e(meta)}</div>' if meta else ""
     return (
         f'<div style="{S_ENTRY}"><div style="{S_TITLE}">{title}</div>'
-        f"{blurb}<div>{_chips(entry.tags)}</div></div>"
+        f"{meta}{blurb}<div>{_chips(entry.tags)}</div></div>"
     )
 
 

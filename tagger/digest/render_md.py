@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tagger.digest.models import Digest, Entry, Section
+from tagger.digest.text import meta_line, more_text
 
 # Backslash-escape what CommonMark reads as markup inside a line (raw HTML included), and '&'
 # only where it would start an entity.
@@ -25,11 +26,11 @@ def render_md(digest: Digest) -> str:
 
 
 def _section(section: Section) -> str:
-    lines = [f"## {md(section.label)} ({section.count})", ""]
+    lines = [f"## {md(section.label)} ({len(section.entries)})", ""]
     lines += [_entry(entry) for entry in section.entries]
-    more = section.count - len(section.entries)
-    if more:
-        lines += ["", f"*and {more} more not shown (--top).*"]
+    if section.more:
+        more = more_text(section.more)
+        lines += ["", f"*[{more}](<{section.more_url}>)*" if section.more_url else f"*{more}.*"]
     return "\n".join(lines)
 
 
@@ -40,8 +41,10 @@ def _entry(entry: Entry) -> str:
         title = f"[{title}](<{entry.url}>)"
     blurb = f" — {md(entry.blurb)}" if entry.blurb else ""
     chips = " ".join(f"`{chip.label.replace('`', '')}`" for chip in entry.tags)
-    # A trailing backslash is CommonMark's hard line break: chips go under the title.
-    return f"- {title}{blurb}" + (f"\\\n  {chips}" if chips else "")
+    meta = md(meta_line(entry.authors, entry.upvotes))
+    under = " · ".join(part for part in (meta, chips) if part)
+    # A trailing backslash is CommonMark's hard line break: authors and chips go under the title.
+    return f"- {title}{blurb}" + (f"\\\n  {under}" if under else "")
 
 
 def _footer(digest: Digest) -> str:

@@ -8,6 +8,7 @@ from email.utils import format_datetime
 from html import escape
 
 from tagger.digest.models import Digest, Entry
+from tagger.digest.text import meta_line
 
 DEFAULT_LINK = "https://arxiv.org/"
 GUID_PREFIX = "tagger-paper:"
@@ -54,7 +55,9 @@ def _description(entry: Entry) -> str:
     # Readers treat <description> as HTML: escape the text here, and ElementTree escapes it again
     # as XML, so a '<script>' in an abstract reaches the reader as text.
     tags = ", ".join(escape(chip.label) for chip in entry.tags)
-    body = f"<p>{escape(entry.blurb)}</p>" if entry.blurb else ""
+    meta = meta_line(entry.authors, entry.upvotes)
+    body = f"<p>{escape(meta)}</p>" if meta else ""
+    body += f"<p>{escape(entry.blurb)}</p>" if entry.blurb else ""
     return body + (f"<p>Tags: {tags}</p>" if tags else "")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from tagger.digest.models import Digest, Entry, Section
+from tagger.digest.text import meta_line, more_text
 
 WIDTH = 76
 
@@ -20,17 +21,20 @@ def render_txt(digest: Digest) -> str:
 
 
 def _section(section: Section) -> str:
-    head = f"{section.label} ({section.count})"
+    head = f"{section.label} ({len(section.entries)})"
     blocks = [f"{head}\n{'-' * len(head)}"]
     blocks += [_entry(entry) for entry in section.entries]
-    more = section.count - len(section.entries)
-    if more:
-        blocks.append(f"  ... and {more} more not shown (--top).")
+    if section.more:
+        where = f": {section.more_url}" if section.more_url else "."
+        blocks.append(f"  ... {more_text(section.more)}{where}")
     return "\n\n".join(blocks)
 
 
 def _entry(entry: Entry) -> str:
     lines = textwrap.wrap(entry.title, WIDTH, initial_indent="* ", subsequent_indent="  ")
+    meta = meta_line(entry.authors, entry.upvotes)
+    if meta:
+        lines += textwrap.wrap(meta, WIDTH, initial_indent="  ", subsequent_indent="  ")
     if entry.blurb:
         lines += textwrap.wrap(entry.blurb, WIDTH, initial_indent="  ", subsequent_indent="  ")
     if entry.url:

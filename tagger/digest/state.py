@@ -60,5 +60,8 @@ def save_state(path: str | Path, state: SentState) -> None:
 
 
 def sent_ids(digest: Digest) -> list[str]:
-    """Every id the digest showed, with the ids merged into them."""
-    return [i for entry in digest.unique_entries() for i in (entry.id, *entry.duplicates)]
+    """Every paper id the digest showed (the arXiv id when known), with the paper ids merged into
+    them; 'file:line' sources are not ids (state files that hold some still load)."""
+    from tagger.digest.select import paper_ids
+
+    return sorted({i for e in digest.unique_entries() for i in paper_ids(e.id, e.duplicates)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
 from tagger.ingest.ids import abs_url, parse_arxiv_id
@@ -40,3 +41,28 @@ def paper_url(paper_id: str, url: str | None) -> str | None:
         return link
     ref = parse_arxiv_id(paper_id)
     return abs_url(ref.id) if ref else None
+
+
+def display(text: str | None) -> str:
+    """What a reader sees: LaTeX turned into Unicode (`$\\ell_p$` -> `ℓ_p`), on one line."""
+    from tagger.latex import latex_to_text
+
+    return one_line(latex_to_text(one_line(text)))
+
+
+def byline(authors: Sequence[str], shown: int = 3) -> str:
+    """'A, B, C' or 'A, B, C et al.' past ``shown`` names."""
+    names = [a for a in authors if a]
+    head = ", ".join(names[:shown])
+    return f"{head} et al." if len(names) > shown else head
+
+
+def more_text(more: int) -> str:
+    """The line under a cut section; never a CLI flag (readers do not run tagger)."""
+    return f"{more} more in this section"
+
+
+def meta_line(authors: Sequence[str], upvotes: int | None) -> str:
+    """'A, B, C et al. · 42 upvotes' (either part may be missing)."""
+    votes = "1 upvote" if upvotes == 1 else f"{upvotes} upvotes" if upvotes is not None else ""
+    return " · ".join(part for part in (byline(authors), votes) if part)

@@ -46,6 +46,7 @@ class RawRecord:
     categories: tuple[str, ...] = ()
     version: str | None = None
     problem: str = ""  # why the line held no record (bad JSON); warned and counted as skipped
+    upvotes: int | None = None
 
     @property
     def where(self) -> str:
@@ -79,7 +80,12 @@ def raw_from_mapping(mapping: Mapping[str, Any], path: str, line: int) -> RawRec
         authors=_as_names(pick(fields, AUTHOR_KEYS)),
         date=_as_text(pick(fields, DATE_KEYS)) or None,
         categories=_as_categories(pick(fields, CATEGORY_KEYS)),
+        upvotes=_as_count(fields.get("upvotes")),
     )
+
+
+def _as_count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _as_text(value: Any) -> str:
@@ -179,6 +185,7 @@ def _paper(raw: RawRecord, title: str, abstract: str, truncated: bool) -> Paper:
         arxiv_id=ref.id if ref else None,
         version=(raw.version or ref.version) if ref else None,
         truncated=truncated,
+        upvotes=raw.upvotes,
     )
 
 

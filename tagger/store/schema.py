@@ -101,16 +101,19 @@ CREATE TABLE eval_tags (
 );
 """
 
-# Version 2: full-text search over title, abstract and the latest summary; the digest's sent
-# state; indexes for the per-paper queries.
+# Version 2: full-text search over title, abstract and the latest summary (kept on papers too, so
+# an unchanged paper costs no index rewrite); the digest's sent state; an index per paper.
 V2 = """
 CREATE VIRTUAL TABLE papers_fts USING fts5(paper_key UNINDEXED, title, abstract, summary);
 INSERT INTO papers_fts (rowid, paper_key, title, abstract, summary)
     SELECT p.paper_no, p.paper_key, p.title, COALESCE(p.abstract, ''),
            COALESCE((SELECT a.summary FROM answers a WHERE a.paper_key = p.paper_key
-                     ORDER BY a.run_id DESC, a.seq DESC LIMIT 1), '')
+                     AND a.status = 'ok' ORDER BY a.run_id DESC, a.seq DESC LIMIT 1), '')
     FROM papers p;
 CREATE INDEX answers_paper ON answers (paper_key, run_id);
+ALTER TABLE papers ADD COLUMN summary TEXT;       -- the latest successful summary
+UPDATE papers SET summary = (SELECT a.summary FROM answers a WHERE a.paper_key = papers.paper_key
+    AND a.status = 'ok' ORDER BY a.run_id DESC, a.seq DESC LIMIT 1);
 CREATE TABLE digest_sent (
     paper_id TEXT PRIMARY KEY,
     sent_on TEXT NOT NULL              -- date of the first digest that showed it

@@ -58,7 +58,7 @@ class RunRecorder:
         self.warn = warn
         self.run_id: int | None = None
         self._conn: sqlite3.Connection | None = None
-        self._pending: list[tuple[Paper, TaggedPaper, str | None]] = []
+        self._pending: list[Pending] = []
         self._flushed_at = time.monotonic()
         self._seq = 0
 
@@ -82,11 +82,12 @@ class RunRecorder:
             return
         batch, self._pending = self._pending, []
         self._flushed_at = time.monotonic()
+        if not batch:
+            return
         try:
             with _transaction(self._conn):
-                for paper, record, raw in batch:
-                    self._seq += 1
-                    _insert_answer(self._conn, self.run_id, self._seq, paper, record, raw)
+                _insert_batch(self._conn, self.run_id, self._seq, batch)
+            self._seq += len(batch)
         except sqlite3.Error as exc:
             self._give_up(exc)
 
@@ -184,51 +185,51 @@ def finish_run(conn: sqlite3.Connection, run_id: int, manifest: RunManifest, sta
     )
 
 
-def _insert_answer(
-    conn: sqlite3.Connection,
-    run_id: int,
-    seq: int,
-    paper: Paper,
-    record: TaggedPaper,
-    raw: str | None,
-) -> None:
-    key = paper_key(paper)
-    paper_no, new = _upsert_paper(conn, key, paper)
-    usage = record.usage
-    conn.execute(
-        "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            run_id,
-            seq,
-            key,
-            record.id,
-            json.dumps(record.tags),
-            record.summary,
-            record.status,
-            record.error,
-            int(record.cached),
-            record.model,
-            record.prompt,
-            usage.prompt_tokens if usage else None,
-            usage.completion_tokens if usage else None,
-            usage.cost_usd if usage else None,
-            usage.latency_s if usage else None,
-            _capped(raw),
-            record.model_dump_json(exclude_none=False),
-        ),
-    )
-    if new or record.status == "ok":  # a failure does not erase the searchable summary
-        conn.execute("DELETE FROM papers_fts WHERE rowid = ?", (paper_no,))
-        conn.execute(
-            "INSERT INTO papers_fts (rowid, paper_key, title, abstract, summary)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (paper_no, key, paper.title, paper.abstract, record.summary or ""),
-        )
+Pending = tuple[Paper, TaggedPaper, str | None]
+_Known = tuple[int, str, str | None, str | None, str | None, str | None]  # no, text, summary...
 
 
-def _upsert_paper(conn: sqlite3.Connection, key: str, paper: Paper) -> tuple[int, bool]:
+def _insert_batch(conn: sqlite3.Connection, run_id: int, seq: int, batch: list[Pending]) -> None:
+    """One transaction's worth: papers upserted (the index rewritten only when a paper's text
+    or summary changed, as it does not on a cached rerun), answers inserted."""
     seen = now()
-    row = conn.execute("SELECT paper_no FROM papers WHERE paper_key = ?", (key,)).fetchone()
+    keys = [paper_key(paper) for paper, _, _ in batch]
+    known = _known_papers(conn, set(keys))
+    answers, touched = [], []
+    for number, ((paper, record, raw), key) in enumerate(zip(batch, keys, strict=True), seq + 1):
+        old = known.get(key)
+        summary = record.summary if record.status == "ok" else (old[3] if old else None)
+        new = (paper.title, paper.abstract, summary, paper.date, paper.url)
+        if old is not None and old[1:] == new:
+            touched.append((seen, old[0]))
+        else:
+            known[key] = (_write_paper(conn, key, paper, summary, seen, old), *new)
+        answers.append(_answer_row(run_id, number, key, record, raw))
+    conn.executemany("UPDATE papers SET last_seen = ? WHERE paper_no = ?", touched)
+    conn.executemany(
+        "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", answers
+    )
+
+
+def _known_papers(conn: sqlite3.Connection, keys: set[str]) -> dict[str, _Known]:
+    marks = ",".join("?" * len(keys))
+    rows = conn.execute(
+        "SELECT paper_key, paper_no, title, abstract, summary, date, url FROM papers"
+        f" WHERE paper_key IN ({marks})",
+        list(keys),
+    )
+    return {str(row[0]): tuple(row[1:]) for row in rows}
+
+
+def _write_paper(
+    conn: sqlite3.Connection,
+    key: str,
+    paper: Paper,
+    summary: str | None,
+    seen: str,
+    old: _Known | None,
+) -> int:
+    """Insert or update the paper row and its full-text entry; its paper_no."""
     fields = (
         paper.id,
         paper.arxiv_id,
@@ -237,22 +238,56 @@ def _upsert_paper(conn: sqlite3.Connection, key: str, paper: Paper) -> tuple[int
         paper.date,
         paper.url,
         json.dumps(list(paper.authors)),
+        summary,
     )
-    if row is not None:
+    if old is None:
+        cursor = conn.execute(
+            "INSERT INTO papers (id, arxiv_id, title, abstract, date, url, authors, summary,"
+            " paper_key, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*fields, key, seen, seen),
+        )
+        assert cursor.lastrowid is not None
+        paper_no = cursor.lastrowid
+    else:
+        paper_no = old[0]
         conn.execute(
             "UPDATE papers SET id = ?, arxiv_id = ?, title = ?, abstract = ?,"
-            " date = COALESCE(?, date), url = COALESCE(?, url), authors = ?, last_seen = ?"
-            " WHERE paper_no = ?",
-            (*fields, seen, row[0]),
+            " date = COALESCE(?, date), url = COALESCE(?, url), authors = ?, summary = ?,"
+            " last_seen = ? WHERE paper_no = ?",
+            (*fields, seen, paper_no),
         )
-        return int(row[0]), False
-    cursor = conn.execute(
-        "INSERT INTO papers (paper_key, id, arxiv_id, title, abstract, date, url, authors,"
-        " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (key, *fields, seen, seen),
+        conn.execute("DELETE FROM papers_fts WHERE rowid = ?", (paper_no,))
+    conn.execute(
+        "INSERT INTO papers_fts (rowid, paper_key, title, abstract, summary)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (paper_no, key, paper.title, paper.abstract, summary or ""),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid, True
+    return paper_no
+
+
+def _answer_row(
+    run_id: int, seq: int, key: str, record: TaggedPaper, raw: str | None
+) -> tuple[object, ...]:
+    usage = record.usage
+    return (
+        run_id,
+        seq,
+        key,
+        record.id,
+        json.dumps(record.tags),
+        record.summary,
+        record.status,
+        record.error,
+        int(record.cached),
+        record.model,
+        record.prompt,
+        usage.prompt_tokens if usage else None,
+        usage.completion_tokens if usage else None,
+        usage.cost_usd if usage else None,
+        usage.latency_s if usage else None,
+        _capped(raw),
+        record.model_dump_json(exclude_none=False),
+    )
 
 
 def _capped(raw: str | None) -> str | None:

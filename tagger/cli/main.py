@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "runs": ("tagger.cli.runs", "runs", "List and reopen past runs from the store."),
     "papers": ("tagger.cli.papers", "papers", "Every paper seen, latest answer; filter, search."),
     "store": ("tagger.cli.store", "store", "Where the run history (SQLite) is."),
+    "view": ("tagger.cli.view", "view", "Browse the run history in a local web app."),
 }
 
 

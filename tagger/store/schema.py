@@ -120,7 +120,16 @@ CREATE TABLE digest_sent (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2)  # MIGRATIONS[n] takes a store from version n to n + 1
+# Version 3: each eval's whole report (tagger-eval/1 JSON), so `tagger view` can reopen it
+# with its per-paper answers, gold tags and comparison.
+V3 = """
+CREATE TABLE eval_reports (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+    report TEXT NOT NULL               -- the EvalReport as JSON, as `tagger eval -o X.json` writes
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3)  # MIGRATIONS[n] takes a store from version n to n + 1
 VERSION = len(MIGRATIONS)
 
 

@@ -322,6 +322,9 @@ def record_eval(path: Path, report: EvalReport, argv: Sequence[str] | None = Non
             finish_run(conn, run_id, manifest, "completed")
             for system in report.systems:
                 _insert_system(conn, run_id, report, system)
+            conn.execute(
+                "INSERT INTO eval_reports VALUES (?, ?)", (run_id, report.model_dump_json())
+            )
     finally:
         conn.close()
     return run_id

@@ -1,0 +1,222 @@
+"""`tagger view`: the local web app over the history, driven over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from view_server import serving
+
+from conftest import SAMPLES
+from fake_openai import FakeOpenAI
+from tagger.cli.main import main
+
+HOSTILE_TITLE = '<script>alert("t")</script><img src=x onerror=alert(1)> Hostile title'
+HOSTILE_ABSTRACT = "We show <b onmouseover=alert(2)>bold</b> claims about diffusion models."
+
+
+def cli(*args: str) -> int:
+    """The real CLI in-process; the store records sys.argv as the command line."""
+    saved = sys.argv
+    sys.argv = ["tagger", *args]
+    try:
+        main(list(args))
+        return 0
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        sys.argv = saved
+
+
+def wrong_tags(body: dict[str, object]) -> dict[str, object]:
+    return {"content": json.dumps({"tags": ["not-a-tag"], "summary": "Claims an answer."})}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A history with a 271-paper run, a run where every paper failed, and two evals (one a
+    comparison), made by the real commands."""
+    root = tmp_path_factory.mktemp("view")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TAGGER_HOME", str(root / "home"))
+        hostile = root / "hostile.jsonl"
+        row = {
+            "title": HOSTILE_TITLE,
+            "abstract": HOSTILE_ABSTRACT,
+            "url": "javascript:alert(3)",
+            "authors": ["A. One", "B. Two", "C. Three", "D. Four"],
+            "date": "2024-03-15",
+        }
+        hostile.write_text(json.dumps(row) + "\n", encoding="utf-8")
+        out = root / "out.jsonl"
+        assert (
+            cli("run", str(SAMPLES), str(hostile), "-o", str(out), "--model", "local/keyword") == 0
+        )
+        broken = root / "broken.jsonl"
+        broken.write_text(
+            "".join(
+                json.dumps({"title": f"Broken paper {n}", "abstract": f"About {n}."}) + "\n"
+                for n in range(3)
+            )
+        )
+        with FakeOpenAI(default=wrong_tags) as server:
+            patch.setenv("TAGGER_API_KEY", "sk-test-view")
+            args = ["--model", "openai/fake", "--api-base", server.base_url]
+            cli("run", str(broken), "-o", str(root / "broken-out.jsonl"), *args)
+        gold = ["--limit", "12", "--model", "local/keyword"]
+        assert cli("eval", *gold, "-o", str(root / "e1.json")) in (0, 1)
+        assert cli("eval", *gold, "--compare", "local/minilm", "-o", str(root / "e2.json")) in (
+            0,
+            1,
+        )
+        yield root / "home" / "store.db"
+
+
+@pytest.fixture(scope="module")
+def site(store: Path) -> Iterator[httpx.Client]:
+    with serving(store) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield client
+
+
+def count(page: str) -> int:
+    match = re.search(r'class="count">(\d+) paper', page)
+    assert match, page[:500]
+    return int(match.group(1))
+
+
+def test_papers_page_lists_the_latest_answer_per_paper(site: httpx.Client) -> None:
+    first = site.get("/papers")
+    assert first.status_code == 200 and "text/html" in first.headers["content-type"]
+    assert count(first.text) == 271 + 3
+    assert first.text.count('<article class="paper">') == 50
+    assert "page 1 of 6" in first.text
+    last = site.get("/papers", params={"page": 6})
+    assert last.text.count('<article class="paper">') == 274 - 5 * 50
+    assert "← newer" in last.text and "older →" not in last.text
+
+
+def test_filters_narrow_the_list(site: httpx.Client) -> None:
+    all_papers = count(site.get("/papers").text)
+    chips = re.findall(
+        r'href="/papers\?tag=([a-z0-9-]+)"><span class="chip[^"]*"[^>]*>\1 (\d+)<',
+        site.get("/papers").text,
+    )
+    assert chips, "tag chips with counts"
+    tag, n = chips[0]
+    tagged = site.get("/papers", params={"tag": tag}).text
+    assert count(tagged) == int(n) < all_papers
+    assert 'class="chip on"' in tagged
+    search = site.get("/papers", params={"q": "Hostile"}).text
+    assert count(search) == 1 and "Hostile title" in search
+    dated = site.get("/papers", params={"since": "2024-03-15", "until": "2024-03-15"}).text
+    assert "Hostile title" in dated
+    nothing = site.get("/papers", params={"q": "zzzqqq-no-such-word"}).text
+    assert count(nothing) == 0 and "No paper matches" in nothing
+    junk = site.get("/papers", params={"since": "'; DROP TABLE papers;--", "page": "x"})
+    assert junk.status_code == 200 and count(junk.text) == all_papers
+    model = site.get("/papers", params={"model": "openai/fake"}).text
+    assert count(model) == 3
+
+
+def test_untrusted_text_is_escaped_everywhere(site: httpx.Client) -> None:
+    page = site.get("/papers", params={"q": "Hostile"}).text
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;" in page and "&lt;img src=x onerror" in page
+    assert "<b onmouseover" not in page
+    assert "javascript:alert" not in page  # the paper's url is not made a link
+    assert "A. One, B. Two, C. Three et al." in page
+    paper_no = re.search(r'href="/papers/(\d+)"', page)
+    assert paper_no
+    detail = site.get(f"/papers/{paper_no.group(1)}").text
+    assert "<script>alert" not in detail and "&lt;script&gt;" in detail
+    csp = site.get("/papers").headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "default-src 'none'" in csp
+
+
+def test_a_paper_shows_every_answer_it_got(site: httpx.Client) -> None:
+    page = site.get("/papers", params={"q": "Hostile"}).text
+    paper_no = re.search(r'href="/papers/(\d+)"', page)
+    assert paper_no
+    detail = site.get(f"/papers/{paper_no.group(1)}")
+    assert detail.status_code == 200 and "Every answer it got" in detail.text
+    assert "local/keyword" in detail.text
+    assert site.get("/papers/999999").status_code == 404
+
+
+def test_runs_and_a_failed_run(site: httpx.Client) -> None:
+    runs = site.get("/runs").text
+    assert "local/keyword" in runs and "openai/fake" in runs
+    run_ids = [int(n) for n in re.findall(r'href="/runs/(\d+)"', runs)]
+    pages = {n: site.get(f"/runs/{n}").text for n in run_ids}
+    failed = [p for p in pages.values() if "openai/fake" in p]
+    assert len(failed) == 1
+    assert "Failures (3)" in failed[0] and "Broken paper 0" in failed[0]
+    assert "not-a-tag" in failed[0]  # the reason names the invalid answer
+    assert "sk-test-view" not in failed[0]
+    big = next(p for p in pages.values() if "Papers per tag" in p and "Failures (0)" in p)
+    assert big.count('class="bar"') >= 5  # the tag distribution chart drew bars
+    assert site.get("/runs/999999").status_code == 404
+
+
+def test_evals_history_chart_and_a_comparison(site: httpx.Client) -> None:
+    evals = site.get("/evals").text
+    assert "<svg" in evals and "<polyline" in evals and evals.count('class="point"') >= 2
+    ids = sorted({int(n) for n in re.findall(r'href="/evals/(\d+)"', evals)})
+    assert len(ids) == 2
+    single = site.get(f"/evals/{ids[0]}").text
+    assert "Per tag (by gold support)" in single and single.count('class="bar"') >= 3
+    assert "interval" in single or "micro_f1" in single
+    compare = site.get(f"/evals/{ids[1]}").text
+    assert "B vs A" in compare and 'class="side-by-side"' in compare
+    rows = re.findall(r'<tr class="[^"]*" data-differ="(\d)" data-bworse="(\d)">', compare)
+    assert len(rows) == 12
+    assert 'data-filter="differ"' in compare and 'data-filter="bworse"' in compare
+    assert "chip right" in compare or "chip wrong" in compare
+    assert site.get("/evals/999999").status_code == 404
+
+
+def test_read_only_and_static_files(site: httpx.Client, store: Path) -> None:
+    before = hashlib.sha256(store.read_bytes()).hexdigest()
+    for path in ("/papers", "/runs", "/evals", "/papers?q=diffusion"):
+        assert site.get(path).status_code == 200
+        assert site.post(path).status_code == 405
+        assert site.delete(path).status_code == 405
+    assert hashlib.sha256(store.read_bytes()).hexdigest() == before
+    css = site.get("/static/style.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert site.get("/static/app.js").status_code == 200
+    assert site.get("/static/..%2F..%2Fstore%2F__init__.py").status_code == 404
+    assert site.get("/static/app.py").status_code == 404
+    home = site.get("/", follow_redirects=True)
+    assert home.status_code == 200 and str(home.url).endswith("/papers")
+
+
+def test_host_choice_stays_on_loopback_unless_told(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tagger.cli.view import choose_host
+    from tagger.errors import ConfigError
+
+    assert choose_host(None, None) == "127.0.0.1"
+    assert choose_host(None, "::1") == "::1"
+    with pytest.raises(ConfigError, match="would serve the history to the network"):
+        choose_host(None, "0.0.0.0")
+    assert choose_host("0.0.0.0", None) == "0.0.0.0"
+    assert "anyone who can reach this address" in capsys.readouterr().err
+    assert choose_host("127.0.0.1", None) == "127.0.0.1"
+    assert capsys.readouterr().err == ""
+
+
+def test_view_without_a_store_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import invoke
+
+    result = invoke(capsys, "view", "--no-open", "--store", str(tmp_path / "none.db"))
+    assert result.code == 2 and len(result.err_lines) == 1 and "no store here yet" in result.err

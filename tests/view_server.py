@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLES
+from fake_openai import FakeOpenAI
+from tagger.cli.main import main
 
 
 @contextmanager
@@ -34,3 +42,62 @@ def serving(store: Path) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+HOSTILE_TITLE = '<script>alert("t")</script><img src=x onerror=alert(1)> Hostile title'
+HOSTILE_ABSTRACT = "We show <b onmouseover=alert(2)>bold</b> claims about diffusion models."
+
+
+def cli(*args: str) -> int:
+    """The real CLI in-process; the store records sys.argv as the command line."""
+    saved = sys.argv
+    sys.argv = ["tagger", *args]
+    try:
+        main(list(args))
+        return 0
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        sys.argv = saved
+
+
+def wrong_tags(body: dict[str, object]) -> dict[str, object]:
+    return {"content": json.dumps({"tags": ["not-a-tag"], "summary": "Claims an answer."})}
+
+
+def build_history(root: Path) -> Path:
+    """A history with a 271-paper run, a run where every paper failed, and two evals (one a
+    comparison), made by the real commands; returns the store's path."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TAGGER_HOME", str(root / "home"))
+        hostile = root / "hostile.jsonl"
+        row = {
+            "title": HOSTILE_TITLE,
+            "abstract": HOSTILE_ABSTRACT,
+            "url": "javascript:alert(3)",
+            "authors": ["A. One", "B. Two", "C. Three", "D. Four"],
+            "date": "2024-03-15",
+        }
+        hostile.write_text(json.dumps(row) + "\n", encoding="utf-8")
+        out = root / "out.jsonl"
+        assert (
+            cli("run", str(SAMPLES), str(hostile), "-o", str(out), "--model", "local/keyword") == 0
+        )
+        broken = root / "broken.jsonl"
+        broken.write_text(
+            "".join(
+                json.dumps({"title": f"Broken paper {n}", "abstract": f"About {n}."}) + "\n"
+                for n in range(3)
+            )
+        )
+        with FakeOpenAI(default=wrong_tags) as server:
+            patch.setenv("TAGGER_API_KEY", "sk-test-view")
+            args = ["--model", "openai/fake", "--api-base", server.base_url]
+            cli("run", str(broken), "-o", str(root / "broken-out.jsonl"), *args)
+        gold = ["--limit", "12", "--model", "local/keyword"]
+        assert cli("eval", *gold, "-o", str(root / "e1.json")) in (0, 1)
+        assert cli("eval", *gold, "--compare", "local/minilm", "-o", str(root / "e2.json")) in (
+            0,
+            1,
+        )
+        return root / "home" / "store.db"

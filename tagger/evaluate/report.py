@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,28 +106,10 @@ def _align(table: Table, index: int) -> str:
 
 
 def to_html(report: EvalReport) -> str:
-    esc = html.escape
-    items = "".join(f"<li>{esc(line)}</li>" for line in header_lines(report))
-    body = [f"<h1>tagger eval</h1><ul>{items}</ul>"]
-    for table in tables(report):
-        head = "".join(f"<th>{esc(c)}</th>" for c in table.columns)
-        rows = "".join(
-            f"<tr{' class=fail' if _marked(table, n) else ''}>"
-            + "".join(f"<td class={_align(table, i)}>{esc(c)}</td>" for i, c in enumerate(row))
-            + "</tr>"
-            for n, row in enumerate(table.rows)
-        )
-        note = f"<p>{esc(table.note)}</p>" if table.note else ""
-        grid = f"<table><tr>{head}</tr>{rows}</table>" if table.rows else ""
-        body.append(f"<h2>{esc(table.title)}</h2>{note}{grid}")
-    style = (
-        "body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:.2em .5em}td.r{text-align:right}.fail{color:#b00}"
-    )
-    return (
-        f"<!doctype html><html><head><meta charset=utf-8><title>tagger eval</title>"
-        f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
-    )
+    """The same page `tagger view` shows for an eval, as one self-contained file."""
+    from tagger.view.eval_page import eval_page
+
+    return eval_page(report, title="tagger eval", standalone=True) + "\n"
 
 
 def _marked(table: Table, row: int) -> bool:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from tagger.evaluate.models import EvalReport, PaperResult, SystemResult
 
 STATIC_DIR = Path(__file__).parent / "static"
+COUNT_METRICS = frozenset({"papers", "failed", "cached"})
 SHOWN_METRICS = (
     "micro_f1 micro_precision micro_recall macro_f1 exact_match mean_jaccard rouge1 rougeL"
     " compliance unfaithful_rate papers failed cached cost_usd_total"
@@ -22,7 +23,7 @@ SHOWN_METRICS = (
 
 def eval_page(report: EvalReport, *, title: str = "Eval", standalone: bool = False) -> str:
     """The whole page; standalone inlines the CSS and JS (one file, works offline)."""
-    sections = [_header(report)]
+    sections = [_header(report), _notes(report), _gate(report)]
     for system in report.systems:
         sections.append(_system(system))
     if report.comparison is not None and len(report.systems) > 1:
@@ -45,20 +46,75 @@ def _header(report: EvalReport) -> str:
     )
 
 
+def _notes(report: EvalReport) -> str:
+    if not report.notes:
+        return ""
+    items = "".join(f"<li>{esc(note)}</li>" for note in report.notes)
+    return f'<ul class="notes">{items}</ul>'
+
+
+def _gate(report: EvalReport) -> str:
+    gate = report.gate
+    if gate is None:
+        return ""
+    rows = [
+        [
+            esc(c.metric),
+            number(c.baseline),
+            number(c.current),
+            ("worse by " if c.drop > 0 else "better by " if c.drop < 0 else "same ")
+            + (f"{abs(c.drop):.3f}" if c.drop else ""),
+            '<span class="bad">FAIL</span>' if c.failed else "ok",
+        ]
+        for c in gate.checks
+    ]
+    warnings = "".join(f"<li>{esc(w)}</li>" for w in gate.warnings)
+    return (
+        f"<h2>Gate against {esc(gate.baseline)} (max drop {gate.max_drop:.3f})</h2>"
+        + table(["metric", "baseline", "now", "vs baseline", ""], rows, cls="metrics")
+        + (f'<ul class="notes">{warnings}</ul>' if warnings else "")
+    )
+
+
+def _failures(system: SystemResult) -> str:
+    failed = [p for p in system.papers if p.status != "ok"]
+    if not failed:
+        return ""
+    rows = [[shown(p.title), esc(p.error)] for p in failed]
+    return f"<h3>Failed papers ({len(failed)})</h3>" + table(["paper", "reason"], rows)
+
+
+def _every_paper(system: SystemResult) -> str:
+    wrong = sum(1 for p in system.papers if not p.exact)
+    rows = [
+        [shown(p.title), _tag_chips(p.pred_tags, set(p.gold_tags)), _summary(p)]
+        for p in system.papers
+    ]
+    return (
+        f"<details><summary>Every paper ({len(rows)}; {wrong} without exactly the gold tags)"
+        "</summary>"
+        + table(["paper", "tags (green right, red wrong, struck missed)", "summary"], rows)
+        + "</details>"
+    )
+
+
 def _system(system: SystemResult) -> str:
     interval = getattr(system, "micro_f1_ci", None)
     rows = []
     for name in SHOWN_METRICS:
         if name not in system.metrics:
             continue
-        value = number(system.metrics[name])
+        raw = system.metrics[name]
+        value = str(int(raw)) if name in COUNT_METRICS else number(raw)
         if name == "micro_f1" and interval is not None:
             value += (
                 f' <span class="ci">{interval.level:.0%} interval '
                 f"{interval.low:.3f}–{interval.high:.3f} ({interval.resamples} resamples)</span>"
             )
         rows.append([esc(name), value])
-    per_tag = sorted(system.per_tag, key=lambda t: (-t.support, t.tag))
+    per_tag = sorted(
+        (t for t in system.per_tag if t.support or t.predicted), key=lambda t: (-t.support, t.tag)
+    )
     chart = bar_chart(
         [(t.tag, [t.precision, t.recall, t.f1]) for t in per_tag],
         ["precision", "recall", "F1"],
@@ -73,6 +129,8 @@ def _system(system: SystemResult) -> str:
         + chart
         + "<h3>Confusion: which gold tag was answered as which</h3>"
         + _confusion(system.papers)
+        + _failures(system)
+        + _every_paper(system)
         + "</section>"
     )
 
@@ -158,4 +216,9 @@ def _side_by_side(pa: PaperResult, pb: PaperResult) -> str:
 def _summary(paper: PaperResult) -> str:
     if paper.status != "ok":
         return f'<span class="bad">failed: {esc(paper.error)}</span>'
-    return shown(paper.summary)
+    flags = []
+    if paper.unsupported:
+        flags.append("not in the abstract: " + ", ".join(paper.unsupported))
+    flags.extend(getattr(paper, "summary_problems", None) or [])
+    notes = "".join(f'<br><span class="bad">{esc(flag)}</span>' for flag in flags)
+    return shown(paper.summary) + notes

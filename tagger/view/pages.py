@@ -98,12 +98,11 @@ def _paper_item(row: Mapping[str, Any], labels: Mapping[str, str]) -> str:
         if row.get("abstract")
         else ""
     )
+    meta = [authors_line(row.get("authors") or []), esc(row.get("day")), esc(row.get("model"))]
+    meta.append(link(f"/papers/{int(row['paper_no'])}", "every answer"))
     return (
         f'<article class="paper"><h2>{heading}{status}</h2>'
-        f'<p class="meta">{authors_line(row.get("authors") or [])} · {esc(row.get("day"))}'
-        f" · {esc(row.get('model'))} · "
-        + link(f"/papers/{int(row['paper_no'])}", "every answer")
-        + "</p>"
+        f'<p class="meta">{" · ".join(part for part in meta if part)}</p>'
         + f'<p class="tags">{chips(row.get("tags") or [], labels)}</p>'
         + f'<p class="summary">{shown(row.get("summary") or row.get("error") or "")}</p>'
         + abstract

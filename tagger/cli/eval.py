@@ -18,6 +18,13 @@ if TYPE_CHECKING:
 @click.option(
     "--gold", "gold_path", default=None, help="Gold JSONL file [default: eval/gold.jsonl]."
 )
+@click.option(
+    "--split",
+    type=click.Choice(["test", "dev", "all"]),
+    default=None,
+    help="Gold papers to score: test (report and gate), dev (tune), all "
+    "[default: test when the gold file has splits, else all].",
+)
 @model_options
 @click.option(
     "--repeats",
@@ -65,6 +72,7 @@ if TYPE_CHECKING:
 )
 def eval_(
     gold_path: str | None,
+    split: str | None,
     model: str | None,
     api_base: str | None,
     api_key: str | None,
@@ -103,6 +111,7 @@ def eval_(
             model, api_base, api_key, taxonomy_path, prompt_ref, max_tags, mode, threads
         ),
         gold_path=gold_path,
+        split=split,
         repeats=repeats,
         compare=compare,
         from_log=from_log,

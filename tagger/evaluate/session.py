@@ -60,6 +60,7 @@ class ModelChoice:
 class EvalOptions:
     choice: ModelChoice = field(default_factory=ModelChoice)
     gold_path: str | None = None
+    split: str | None = None  # dev, test, all; None: test when the gold file has splits
     repeats: int = 1
     compare: str | None = None
     from_log: str | None = None
@@ -104,7 +105,8 @@ def run_eval(options: EvalOptions, paths: ReportPaths) -> EvalReport:
     check_options(options)
     baseline = gating.load_baseline(options.baseline) if options.baseline else None
     taxonomy = load_taxonomy(options.choice.taxonomy_path)
-    gold = load_gold(options.gold_path or DEFAULT_GOLD, taxonomy).limited(options.limit)
+    gold = load_gold(options.gold_path or DEFAULT_GOLD, taxonomy)
+    gold = gold.select(options.split).limited(options.limit)
     systems = _plan(options, paths)
     notes = _collect(systems, gold, options)
     if options.predict.pack > 1:
@@ -116,7 +118,9 @@ def run_eval(options: EvalOptions, paths: ReportPaths) -> EvalReport:
     report = EvalReport(
         tagger_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        gold=GoldInfo(path=gold.path, papers=len(gold.items), hash=gold.content_hash),
+        gold=GoldInfo(
+            path=gold.path, papers=len(gold.items), hash=gold.content_hash, split=gold.split
+        ),
         taxonomy=TaxonomyInfo(
             name=taxonomy.name, path=_taxonomy_path(taxonomy), hash=taxonomy.content_hash
         ),

@@ -55,7 +55,8 @@ def _signed(name: str, value: float) -> str:
 
 def header_lines(report: EvalReport) -> list[str]:
     lines = [
-        f"Gold: {report.gold.path} ({report.gold.papers} papers) · taxonomy "
+        f"Gold: {report.gold.path} ({report.gold.papers} papers, split {report.gold.split}) · "
+        f"taxonomy "
         f"{report.taxonomy.name} ({report.taxonomy.path})"
     ]
     for s in report.systems:

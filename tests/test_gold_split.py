@@ -1,4 +1,4 @@
-"""The dev/test split of the gold set: `tagger eval --split`, and the split rule check_gold enforces."""
+"""The gold dev/test split: `tagger eval --split`, and the split rule check_gold enforces."""
 
 from __future__ import annotations
 

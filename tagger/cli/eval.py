@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tagger.cli.common import echo_err, model_options, pack_option
+from tagger.cli.common import echo_err, head_option, model_options, pack_option
 
 if TYPE_CHECKING:
     from tagger.evaluate.models import EvalReport
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     "[default: test when the gold file has splits, else all].",
 )
 @model_options
+@head_option
 @click.option(
     "--repeats",
     type=click.IntRange(1, 50),
@@ -81,6 +82,7 @@ def eval_(
     max_tags: int,
     mode: str | None,
     threads: int | None,
+    head: str | None,
     repeats: int,
     compare: str | None,
     baseline: str | None,
@@ -108,7 +110,7 @@ def eval_(
 
     options = EvalOptions(
         choice=ModelChoice(
-            model, api_base, api_key, taxonomy_path, prompt_ref, max_tags, mode, threads
+            model, api_base, api_key, taxonomy_path, prompt_ref, max_tags, mode, threads, head
         ),
         gold_path=gold_path,
         split=split,

@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("tagger.cli.run", "run", "Tag and summarize abstracts (dedup, cache, resume)."),
     "dedup": ("tagger.cli.dedup", "dedup", "Deduplicate inputs and report merged records."),
     "eval": ("tagger.cli.eval", "eval_", "Score a model/prompt on the gold set; gate regressions."),
+    "train": ("tagger.cli.train", "train", "Learn a tagging head for local/minilm from labels."),
     "digest": ("tagger.cli.digest", "digest", "Render a newsletter from run outputs."),
     "cache": ("tagger.cli.cache", "cache", "Inspect and manage the result cache."),
     "taxonomy": ("tagger.cli.taxonomy", "taxonomy", "Show or validate a taxonomy file."),

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tagger.cli.common import WarningPrinter, echo_err, model_options, pack_option
+from tagger.cli.common import (
+    WarningPrinter,
+    echo_err,
+    head_option,
+    model_options,
+    pack_option,
+)
 from tagger.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -60,6 +66,7 @@ if TYPE_CHECKING:
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Near-dup Jaccard.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run manifest as JSON on stdout.")
+@head_option
 def run(
     inputs: tuple[str, ...],
     output: Path,
@@ -89,6 +96,7 @@ def run(
     threshold: float | None,
     progress: bool | None,
     as_json: bool,
+    head: str | None,
 ) -> None:
     """Deduplicate INPUT files/folders, then tag and summarize each unique paper into OUT.
 
@@ -113,6 +121,7 @@ def run(
         mode=mode,
         threads=threads,
         endpoints=endpoints,
+        head=head,
     )
     _set_timeout(setup.gateway, timeout)
     if workers > 1:

@@ -58,7 +58,7 @@ class GoldSet:
             raise ConfigError(
                 f"--split {chosen}: the gold file has no 'split' field.",
                 path=self.path,
-                hint="Use --split all, or add \"split\": \"dev\"|\"test\" to each line.",
+                hint='Use --split all, or add "split": "dev"|"test" to each line.',
             )
         items = [i for i in self.items if i.split == chosen]
         if not items:

@@ -54,6 +54,7 @@ class ModelChoice:
     max_tags: int = 3
     mode: str | None = None
     threads: int | None = None
+    head: str | None = None  # a `tagger train` head for local/minilm
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,9 @@ def _plan(options: EvalOptions, paths: ReportPaths) -> list[_System]:
     first = (
         _System("A", Path(options.from_log))
         if options.from_log
-        else _System("A", paths.predictions(0), _setup(choice, choice.model, _other(options)))
+        else _System(
+            "A", paths.predictions(0), _setup(choice, choice.model, _other(options), choice.head)
+        )
     )
     if options.compare is None:
         return [first]
@@ -148,7 +151,9 @@ def _plan(options: EvalOptions, paths: ReportPaths) -> list[_System]:
         return [first, _System("B", Path(options.compare))]
     second = replace(choice, prompt_ref=options.compare) if kind == "prompt" else choice
     model = options.compare if kind == "model" else choice.model
-    return [first, _System("B", paths.predictions(1), _setup(second, model, choice.model))]
+    # --head belongs to the first system; `--compare local/minilm` shows what the head adds.
+    head = choice.head if kind == "prompt" else None
+    return [first, _System("B", paths.predictions(1), _setup(second, model, choice.model, head))]
 
 
 def _other(options: EvalOptions) -> str | None:
@@ -156,7 +161,9 @@ def _other(options: EvalOptions) -> str | None:
     return compare if compare and compare_kind(compare) == "model" else None
 
 
-def _setup(choice: ModelChoice, model: str | None, other_model: str | None) -> ModelSetup:
+def _setup(
+    choice: ModelChoice, model: str | None, other_model: str | None, head: str | None = None
+) -> ModelSetup:
     """--api-base/--api-key belong to the remote model when an embedded one is compared with it."""
     from tagger.local import is_local
     from tagger.setup import default_model
@@ -173,6 +180,7 @@ def _setup(choice: ModelChoice, model: str | None, other_model: str | None) -> M
         max_tags=choice.max_tags,
         mode=choice.mode,
         threads=choice.threads,
+        head=head,
     )
 
 

@@ -120,3 +120,29 @@ def test_head_hash_goes_into_the_cache_key_and_no_head_keeps_old_keys(tmp_path: 
     two = MiniLMBackend(head=str(write_head(tmp_path / "b.json", "2")))
     assert load_head(tmp_path / "a.json").hash in one.fingerprint
     assert len({plain.fingerprint, one.fingerprint, two.fingerprint}) == 3
+
+
+def test_labels_from_a_run_keep_ok_lines_and_record_the_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tagger.local.training import read_labels
+    from tagger.taxonomy import load_taxonomy
+
+    papers = tmp_path / "papers.jsonl"
+    rows = [json.loads(line) for line in (DATA / "gold.jsonl").read_text().splitlines()]
+    papers.write_text(
+        "".join(json.dumps({"title": r["title"], "abstract": r["abstract"]}) + "\n" for r in rows)
+    )
+    out = tmp_path / "out.jsonl"
+    taxonomy = ["--taxonomy", str(DATA / "taxonomy.yaml")]
+    result = invoke(
+        capsys, "run", str(papers), "-o", str(out), "--model", "local/keyword", *taxonomy
+    )
+    assert result.code == 0, result.err
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    lines[0]["status"], lines[0]["error"] = "failed", "x"
+    out.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    labeled = read_labels(str(out), load_taxonomy(str(DATA / "taxonomy.yaml")))
+    assert len(labeled.papers) == len(rows) - 1
+    assert labeled.source == f"run {out} (model local/keyword)"
+    assert labeled.papers[0].abstract  # re-read from the run's inputs

@@ -53,6 +53,7 @@ class HeadFile(BaseModel):
     labels_source: str = Field(description="gold file, or the run and model that labeled it")
     papers: int
     weight: float = HEAD_WEIGHT
+    center: float = CENTER  # recorded so a later default cannot change what this head does
     tags: list[TagHead]
     cross_validation: dict[str, float] = Field(default_factory=dict)
 
@@ -83,18 +84,24 @@ class Head:
             )
 
     def boost(self, features: NDArray[np.float32], taxonomy: Taxonomy) -> NDArray[np.float32]:
-        return head_boost(self.file.tags, self.file.weight, features, taxonomy.ids)
+        file = self.file
+        return head_boost(file.tags, file.weight, features, taxonomy.ids, file.center)
 
 
 def head_boost(
-    tags: Sequence[TagHead], weight: float, features: NDArray[np.float32], ids: Sequence[str]
+    tags: Sequence[TagHead],
+    weight: float,
+    features: NDArray[np.float32],
+    ids: Sequence[str],
+    center: float | None = None,
 ) -> NDArray[np.float32]:
     """weight x probability per paper (rows) and tag id (columns); 0 for tags without a head."""
     weights, intercepts = _matrices(tags, ids, features.shape[1])
     trained = np.isfinite(intercepts)
     logits = features @ weights.T + np.where(trained, intercepts, 0.0)
     probabilities = 1.0 / (1.0 + np.exp(-logits))
-    return np.asarray(weight * (probabilities - CENTER) * trained, dtype=np.float32)
+    offset = CENTER if center is None else center
+    return np.asarray(weight * (probabilities - offset) * trained, dtype=np.float32)
 
 
 def _matrices(

@@ -525,6 +525,7 @@ def make_gateway(
     threads: int | None = None,
     endpoints: str | None = None,
     timeout_s: float = 120.0,
+    head: str | None = None,
 ) -> Gateway:
     """Build the gateway for a model string; nothing heavy is imported until the first call."""
     from tagger import local
@@ -540,7 +541,9 @@ def make_gateway(
     if local.is_local(model):
         if api_base:
             raise ConfigError(f"--api-base does not apply to the embedded model '{model}'.")
-        options = {"threads": threads} if threads is not None else {}
+        options: dict[str, Any] = {"threads": threads} if threads is not None else {}
+        if head:
+            options["head"] = head
         return LocalGateway(model, local.get_backend(model, **options))
     return LiteLLMGateway(
         model,

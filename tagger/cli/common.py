@@ -64,6 +64,13 @@ pack_option = click.option(
     help="Abstracts per request (remote models; embedded ones answer one paper at a time).",
 )
 
+head_option = click.option(
+    "--head",
+    default=None,
+    metavar="HEAD.json",
+    help="A head from `tagger train` (local/minilm only): adds its tag scores to zero-shot.",
+)
+
 
 def echo_err(message: str) -> None:
     click.echo(message, err=True)

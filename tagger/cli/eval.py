@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tagger.cli.common import echo_err, model_options, pack_option
+from tagger.cli.common import echo_err, head_option, model_options, pack_option
 from tagger.cli.eval_history import EvalCommand
 from tagger.cli.store import record_eval_report, store_options
 
@@ -20,7 +20,15 @@ if TYPE_CHECKING:
 @click.option(
     "--gold", "gold_path", default=None, help="Gold JSONL file [default: eval/gold.jsonl]."
 )
+@click.option(
+    "--split",
+    type=click.Choice(["test", "dev", "all"]),
+    default=None,
+    help="Gold papers to score: test (report and gate), dev (tune), all "
+    "[default: test when the gold file has splits, else all].",
+)
 @model_options
+@head_option
 @click.option(
     "--repeats",
     type=click.IntRange(1, 50),
@@ -68,6 +76,7 @@ if TYPE_CHECKING:
 @store_options
 def eval_(
     gold_path: str | None,
+    split: str | None,
     model: str | None,
     api_base: str | None,
     api_key: str | None,
@@ -76,6 +85,7 @@ def eval_(
     max_tags: int,
     mode: str | None,
     threads: int | None,
+    head: str | None,
     repeats: int,
     compare: str | None,
     baseline: str | None,
@@ -104,9 +114,10 @@ def eval_(
 
     options = EvalOptions(
         choice=ModelChoice(
-            model, api_base, api_key, taxonomy_path, prompt_ref, max_tags, mode, threads
+            model, api_base, api_key, taxonomy_path, prompt_ref, max_tags, mode, threads, head
         ),
         gold_path=gold_path,
+        split=split,
         repeats=repeats,
         compare=compare,
         from_log=from_log,

@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("tagger.cli.run", "run", "Tag and summarize abstracts (dedup, cache, resume)."),
     "dedup": ("tagger.cli.dedup", "dedup", "Deduplicate inputs and report merged records."),
     "eval": ("tagger.cli.eval", "eval_", "Score a model/prompt on the gold set; gate regressions."),
+    "train": ("tagger.cli.train", "train", "Learn a tagging head for local/minilm from labels."),
     "digest": ("tagger.cli.digest", "digest", "Render a newsletter from run outputs."),
     "fetch": ("tagger.cli.fetch", "fetch", "Fetch papers from arXiv or HF daily papers."),
     "daily": ("tagger.cli.daily", "daily", "Fetch, tag and send the daily digest (cron job)."),

@@ -13,6 +13,7 @@ from tagger.cli.common import (
     WarningPrinter,
     echo_err,
     format_option,
+    head_option,
     model_options,
     pack_option,
 )
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run manifest as JSON on stdout.")
 @store_options
+@head_option
 def run(
     inputs: tuple[str, ...],
     output: Path,
@@ -102,6 +104,7 @@ def run(
     threshold: float | None,
     progress: bool | None,
     as_json: bool,
+    head: str | None,
 ) -> None:
     """Deduplicate INPUT files/folders, then tag and summarize each unique paper into OUT.
 
@@ -126,6 +129,7 @@ def run(
         mode=mode,
         threads=threads,
         endpoints=endpoints,
+        head=head,
     )
     _set_timeout(setup.gateway, timeout)
     if workers > 1:

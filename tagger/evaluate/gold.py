@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -29,12 +29,16 @@ class GoldItem(BaseModel):
     tags: list[str] = Field(description="the right tag set; may be empty (no tag applies)")
     summary: str = Field(description="reference one-line summary; '' leaves it out of ROUGE")
     source: str = Field(default="", description="where the paper was read, as 'file:line'")
+    split: Literal["dev", "test"] | None = Field(
+        default=None, description="dev: tune on it; test: report and gate on it (never tune)"
+    )
 
 
 @dataclass(frozen=True)
 class GoldSet:
     path: str
     items: list[GoldItem]
+    split: str = "all"  # which part of the file `items` is: all, dev or test
 
     @property
     def content_hash(self) -> str:
@@ -43,7 +47,24 @@ class GoldSet:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def limited(self, limit: int | None) -> GoldSet:
-        return self if limit is None else GoldSet(self.path, self.items[:limit])
+        return self if limit is None else GoldSet(self.path, self.items[:limit], self.split)
+
+    def select(self, split: str | None) -> GoldSet:
+        """Only the papers of one split; None: test when the file has splits, else all."""
+        has_splits = any(i.split for i in self.items)
+        chosen = split or ("test" if has_splits else "all")
+        if chosen == "all":
+            return GoldSet(self.path, self.items, "all")
+        if not has_splits:
+            raise ConfigError(
+                f"--split {chosen}: the gold file has no 'split' field.",
+                path=self.path,
+                hint='Use --split all, or add "split": "dev"|"test" to each line.',
+            )
+        items = [i for i in self.items if i.split == chosen]
+        if not items:
+            raise ConfigError(f"the gold file has no '{chosen}' papers.", path=self.path)
+        return GoldSet(self.path, items, chosen)
 
 
 def load_gold(path: str | Path, taxonomy: Taxonomy) -> GoldSet:

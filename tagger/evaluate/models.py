@@ -168,6 +168,7 @@ class GoldInfo(BaseModel):
     path: str
     papers: int
     hash: str
+    split: str = "all"  # dev, test or all (reports older than the split: all)
 
 
 class TaxonomyInfo(BaseModel):

@@ -57,12 +57,14 @@ class ModelChoice:
     max_tags: int = 3
     mode: str | None = None
     threads: int | None = None
+    head: str | None = None  # a `tagger train` head for local/minilm
 
 
 @dataclass(frozen=True)
 class EvalOptions:
     choice: ModelChoice = field(default_factory=ModelChoice)
     gold_path: str | None = None
+    split: str | None = None  # dev, test, all; None: test when the gold file has splits
     repeats: int = 1
     compare: str | None = None
     from_log: str | None = None
@@ -107,7 +109,8 @@ def run_eval(options: EvalOptions, paths: ReportPaths) -> EvalReport:
     check_options(options)
     baseline = gating.load_baseline(options.baseline) if options.baseline else None
     taxonomy = load_taxonomy(options.choice.taxonomy_path)
-    gold = load_gold(options.gold_path or DEFAULT_GOLD, taxonomy).limited(options.limit)
+    gold = load_gold(options.gold_path or DEFAULT_GOLD, taxonomy)
+    gold = gold.select(options.split).limited(options.limit)
     systems, notes = _plan(options, paths)
     notes += _repeat_notes(systems, options.repeats)
     notes += _collect(systems, gold, options)
@@ -124,7 +127,9 @@ def run_eval(options: EvalOptions, paths: ReportPaths) -> EvalReport:
     report = EvalReport(
         tagger_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        gold=GoldInfo(path=gold.path, papers=len(gold.items), hash=gold.content_hash),
+        gold=GoldInfo(
+            path=gold.path, papers=len(gold.items), hash=gold.content_hash, split=gold.split
+        ),
         taxonomy=TaxonomyInfo(
             name=taxonomy.name, path=_taxonomy_path(taxonomy), hash=taxonomy.content_hash
         ),
@@ -144,7 +149,9 @@ def _plan(options: EvalOptions, paths: ReportPaths) -> tuple[list[_System], list
     first = (
         _System("A", Path(options.from_log))
         if options.from_log
-        else _System("A", paths.predictions(0), _setup(choice, choice.model, _other(options)))
+        else _System(
+            "A", paths.predictions(0), _setup(choice, choice.model, _other(options), choice.head)
+        )
     )
     if options.compare is None:
         return [first], _prompt_notes([first], choice.prompt_ref)
@@ -158,7 +165,9 @@ def _plan(options: EvalOptions, paths: ReportPaths) -> tuple[list[_System], list
         return [first], [f"{_ignores_prompt(first.setup)}, {same}"]
     second = replace(choice, prompt_ref=options.compare) if kind == "prompt" else choice
     model = options.compare if kind == "model" else choice.model
-    systems = [first, _System("B", paths.predictions(1), _setup(second, model, choice.model))]
+    # --head belongs to the first system; `--compare local/minilm` shows what the head adds.
+    head = choice.head if kind == "prompt" else None
+    systems = [first, _System("B", paths.predictions(1), _setup(second, model, choice.model, head))]
     if kind == "prompt":  # A is a logged run here; B's model may ignore the prompt all the same
         return systems, _prompt_notes(systems[1:], options.compare, "--compare")
     return systems, _prompt_notes(systems, choice.prompt_ref)
@@ -226,7 +235,9 @@ def _other(options: EvalOptions) -> str | None:
     return compare if compare and compare_kind(compare) == "model" else None
 
 
-def _setup(choice: ModelChoice, model: str | None, other_model: str | None) -> ModelSetup:
+def _setup(
+    choice: ModelChoice, model: str | None, other_model: str | None, head: str | None = None
+) -> ModelSetup:
     """--api-base/--api-key belong to the remote model when an embedded one is compared with it."""
     from tagger.local import is_local
     from tagger.setup import default_model
@@ -243,6 +254,7 @@ def _setup(choice: ModelChoice, model: str | None, other_model: str | None) -> M
         max_tags=choice.max_tags,
         mode=choice.mode,
         threads=choice.threads,
+        head=head,
     )
 
 

@@ -58,7 +58,8 @@ _ROLES = ("under test", "--compare")  # A is the run being evaluated, B the one 
 
 def header_lines(report: EvalReport) -> list[str]:
     lines = [
-        f"Gold: {report.gold.path} ({report.gold.papers} papers) · taxonomy "
+        f"Gold: {report.gold.path} ({report.gold.papers} papers, split {report.gold.split}) · "
+        f"taxonomy "
         f"{report.taxonomy.name} ({report.taxonomy.path})"
     ]
     for role, s in zip(_ROLES, report.systems, strict=False):

@@ -5,8 +5,10 @@ Importing this package is cheap: backends (and onnxruntime / llama.cpp) load on 
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import threading
+from pathlib import Path
 from typing import Any
 
 from tagger.errors import ConfigError
@@ -67,7 +69,7 @@ BACKENDS: dict[str, tuple[str, str, dict[str, Any], str]] = {
     ),
 }
 
-_instances: dict[tuple[str, tuple[tuple[str, Any], ...]], LocalBackend] = {}
+_instances: dict[tuple[str, tuple[tuple[str, Any], ...], str], LocalBackend] = {}
 _lock = threading.Lock()
 
 
@@ -83,10 +85,20 @@ def get_backend(name: str, **options: Any) -> LocalBackend:
         raise ConfigError(
             f"unknown local model '{name}'.", hint=f"Use one of: {known}; or a litellm model name."
         )
-    key = (name, tuple(sorted(options.items())))
+    key = (name, tuple(sorted(options.items())), _file_stamp(options.get("head")))
     with _lock:
         if key not in _instances:
             module, factory, fixed, _ = BACKENDS[name]
             cls = getattr(importlib.import_module(module), factory)
             _instances[key] = cls(name, **{**fixed, **options})
         return _instances[key]
+
+
+def _file_stamp(path: Any) -> str:
+    """A head file rewritten in place (retrained) must not reuse the backend built from the old."""
+    if not isinstance(path, str):
+        return ""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()  # a head is ~100 kB
+    except OSError:
+        return ""  # the backend reports the unreadable file

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tagger.local.base import LocalAnswer, make_fingerprint
+from tagger.local.base import LocalAnswer, make_fingerprint, package_version
 from tagger.local.embedder import MODEL_DISTRIBUTION, get_embedder
+from tagger.local.head import Head, load_head
 from tagger.local.keywords import keyword_tags
 from tagger.local.sentences import split_sentences
 from tagger.local.summarize import DEFAULT_PICKER, Picker, summarize
@@ -24,6 +25,7 @@ from tagger.local.tagging import (
     Pooling,
     TagRule,
     TagText,
+    paper_features,
 )
 from tagger.records import Paper
 from tagger.taxonomy import Taxonomy
@@ -49,6 +51,7 @@ class MiniLMBackend:
         pooling: Pooling = DEFAULT_POOLING,
         keyword_weight: float = DEFAULT_KEYWORD_WEIGHT,
         picker: Picker = DEFAULT_PICKER,
+        head: str | None = None,
     ) -> None:
         self.name = name
         self.threads = threads
@@ -59,6 +62,9 @@ class MiniLMBackend:
         self.picker: Picker = picker
         self._tagger: EmbeddingTagger | None = None
         self._lock = threading.Lock()
+        self.head: Head | None = load_head(head) if head else None
+        # Only a head adds a key, so caches written without one stay valid.
+        extra = {"head": self.head.hash} if self.head else {}
         self.fingerprint = make_fingerprint(
             name,
             [MODEL_DISTRIBUTION],
@@ -68,6 +74,7 @@ class MiniLMBackend:
             pooling=pooling,
             keyword_weight=keyword_weight,
             picker=picker,
+            **extra,
         )
 
     @property
@@ -85,13 +92,32 @@ class MiniLMBackend:
         self, papers: Sequence[Paper], taxonomy: Taxonomy, max_tags: int
     ) -> list[LocalAnswer]:
         vectors = self.tagger.embed_papers(papers)
-        tags = self.tagger.tag(papers, taxonomy, max_tags, vectors)
+        boost = self._boost(vectors, taxonomy)
+        tags = self.tagger.tag(papers, taxonomy, max_tags, vectors, boost)
         answers = []
         for paper, paper_tags, units in zip(papers, tags, vectors, strict=True):
             sentence_vectors = _sentence_rows(paper, units) if self.pooling != "document" else None
             summary = summarize(paper.title, paper.abstract, self.picker, sentence_vectors)
             answers.append(LocalAnswer(tags=paper_tags, summary=summary))
         return answers
+
+    def check_head(self, taxonomy: Taxonomy) -> None:
+        """Refuse (one line) a head trained for another taxonomy or embedder."""
+        if self.head is not None:
+            self.head.check(taxonomy, embedding_fingerprint(self.pooling))
+
+    def _boost(
+        self, vectors: Sequence[NDArray[np.float32]], taxonomy: Taxonomy
+    ) -> NDArray[np.float32] | None:
+        if self.head is None:
+            return None
+        self.check_head(taxonomy)
+        return self.head.boost(paper_features(vectors), taxonomy)
+
+
+def embedding_fingerprint(pooling: Pooling) -> str:
+    """What a head's features depend on: the embedding model's version and the pooling."""
+    return f"{MODEL_DISTRIBUTION}=={package_version(MODEL_DISTRIBUTION)} pooling={pooling}"
 
 
 def _sentence_rows(paper: Paper, units: NDArray[np.float32]) -> NDArray[np.float32] | None:

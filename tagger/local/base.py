@@ -51,12 +51,12 @@ class TextWriter(Protocol):
 
 def make_fingerprint(name: str, packages: Sequence[str], **options: Any) -> str:
     """'local/minilm@1 {...}': backend, logic version, model package versions and options."""
-    versions = {package: _version(package) for package in packages}
+    versions = {package: package_version(package) for package in packages}
     payload = json.dumps({"models": versions, **options}, sort_keys=True, default=str)
     return f"{name}@{ALGORITHM_VERSION} {payload}"
 
 
-def _version(package: str) -> str:
+def package_version(package: str) -> str:
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:

@@ -76,6 +76,15 @@ def paper_units(paper: Paper, pooling: Pooling) -> list[str]:
     return (title + split_sentences(paper.abstract)[:MAX_SENTENCES]) or [paper_text(paper)]
 
 
+def paper_features(vectors: Sequence[NDArray[np.float32]]) -> NDArray[np.float32]:
+    """One unit vector per paper (the mean of its unit embeddings): what a learned head reads."""
+    rows = [units.mean(axis=0) if len(units) else np.zeros(units.shape[1]) for units in vectors]
+    matrix = np.asarray(rows, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    unit: NDArray[np.float32] = (matrix / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return unit
+
+
 def tag_texts(tag: Tag, variant: TagText) -> list[str]:
     """Texts whose (mean) embedding stands for a tag."""
     if variant == "label":
@@ -150,8 +159,12 @@ class EmbeddingTagger:
         taxonomy: Taxonomy,
         max_tags: int,
         vectors: Sequence[NDArray[np.float32]] | None = None,
+        boost: NDArray[np.float32] | None = None,
     ) -> list[list[str]]:
+        """Tags per paper; `boost` (papers x tags, e.g. a learned head's) adds to the scores."""
         matrix = self.scores(papers, taxonomy, vectors)
+        if boost is not None:
+            matrix = matrix + boost
         return [choose_tags(row, taxonomy.ids, max_tags, self.rule) for row in matrix]
 
     def _embed_tags(self, tags: Sequence[Tag]) -> NDArray[np.float32]:

@@ -120,13 +120,49 @@ CREATE TABLE digest_sent (
 );
 """
 
-# Version 3: each eval's whole report (tagger-eval/1 JSON), so `tagger view` can reopen it
-# with its per-paper answers, gold tags and comparison.
+# Version 3: each eval's whole report (tagger-eval/1 JSON), so `tagger view` can reopen it; the
+# latest answer of each paper (a success over a later failure) and its tags kept current by a
+# trigger, so the viewer pages a 100,000-paper history without scanning every answer.
 V3 = """
 CREATE TABLE eval_reports (
     run_id INTEGER PRIMARY KEY REFERENCES runs(id),
     report TEXT NOT NULL               -- the EvalReport as JSON, as `tagger eval -o X.json` writes
 );
+CREATE TABLE latest_answers (
+    paper_key TEXT PRIMARY KEY REFERENCES papers(paper_key),
+    run_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,              -- with run_id: the answers row
+    status TEXT NOT NULL,
+    tags TEXT NOT NULL                 -- JSON list, as in answers
+) WITHOUT ROWID;
+CREATE TABLE paper_tags (
+    tag TEXT NOT NULL,
+    paper_key TEXT NOT NULL,           -- a paper whose latest answer has this tag
+    PRIMARY KEY (tag, paper_key)
+) WITHOUT ROWID;
+CREATE INDEX paper_tags_paper ON paper_tags (paper_key);
+CREATE INDEX papers_day ON papers (COALESCE(date, substr(first_seen, 1, 10)), paper_no);
+INSERT INTO latest_answers
+    SELECT paper_key, run_id, seq, status, tags FROM (
+        SELECT a.paper_key, a.run_id, a.seq, a.status, a.tags, ROW_NUMBER() OVER (
+            PARTITION BY a.paper_key ORDER BY a.status = 'ok' DESC, a.run_id DESC, a.seq DESC
+        ) AS n
+        FROM answers a JOIN runs r ON r.id = a.run_id WHERE r.kind = 'run'
+    ) WHERE n = 1;
+INSERT INTO paper_tags
+    SELECT DISTINCT t.value, l.paper_key FROM latest_answers l, json_each(l.tags) t;
+CREATE TRIGGER answers_latest AFTER INSERT ON answers
+WHEN (SELECT kind FROM runs WHERE id = NEW.run_id) = 'run' AND (NEW.status = 'ok' OR COALESCE(
+    (SELECT status FROM latest_answers WHERE paper_key = NEW.paper_key), 'failed') != 'ok')
+BEGIN
+    DELETE FROM paper_tags WHERE paper_key = NEW.paper_key AND NEW.tags IS NOT COALESCE(
+        (SELECT tags FROM latest_answers WHERE paper_key = NEW.paper_key), '');
+    INSERT OR IGNORE INTO paper_tags SELECT value, NEW.paper_key FROM json_each(NEW.tags)
+        WHERE NEW.tags IS NOT COALESCE(
+            (SELECT tags FROM latest_answers WHERE paper_key = NEW.paper_key), '');
+    INSERT OR REPLACE INTO latest_answers
+        VALUES (NEW.paper_key, NEW.run_id, NEW.seq, NEW.status, NEW.tags);
+END;
 """
 
 MIGRATIONS: tuple[str, ...] = (V1, V2, V3)  # MIGRATIONS[n] takes a store from version n to n + 1

@@ -72,7 +72,68 @@ def _parts(q: PaperQuery, *, with_tags: bool = True) -> tuple[str, str, list[Any
     return cte, f" WHERE 1{tag_where}", [*params, *tags]
 
 
+_DAY = "COALESCE(p.date, substr(p.first_seen, 1, 10))"  # as indexed by papers_day
+_FAST_FROM = (
+    " FROM papers p JOIN latest_answers l ON l.paper_key = p.paper_key"
+    " JOIN answers a ON a.run_id = l.run_id AND a.seq = l.seq"
+)
+
+
 def papers_page(conn: sqlite3.Connection, q: PaperQuery) -> PaperPage:
+    """One page of the latest answer per paper. Without a model filter this reads the
+    trigger-kept latest_answers/paper_tags tables and the day index (a page costs the same on
+    10 or 100,000 papers); "latest by one model" has no such table and scans the answers."""
+    if q.model:
+        return _papers_page_by_model(conn, q)
+    where, params = _fast_where(q, with_tags=True)
+    total = int(conn.execute(f"SELECT COUNT(*){_FAST_FROM}{where}", params).fetchone()[0])
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, q.page), pages)
+    order = "ASC" if q.sort == "old" else "DESC"
+    sql = (
+        "SELECT p.paper_no, p.paper_key, p.id, p.arxiv_id, p.title, p.abstract, p.url,"
+        f" p.authors, {_DAY} AS day, a.tags, a.summary, a.model, a.status, a.error, a.run_id"
+        f"{_FAST_FROM}{where} ORDER BY {_DAY} {order}, p.paper_no {order} LIMIT ? OFFSET ?"
+    )
+    rows = [_paper_row(r) for r in conn.execute(sql, [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE])]
+    untagged, tag_params = _fast_where(q, with_tags=False)
+    counts_sql = (
+        "SELECT t.tag, COUNT(*) FROM paper_tags t"
+        + (
+            f" WHERE t.paper_key IN (SELECT p.paper_key{_FAST_FROM}{untagged})"
+            if tag_params
+            else ""
+        )
+        + " GROUP BY t.tag ORDER BY 2 DESC, 1"
+    )
+    counts = [(str(r[0]), int(r[1])) for r in conn.execute(counts_sql, tag_params)]
+    return PaperPage(rows, total, page, pages, counts, _models(conn))
+
+
+def _fast_where(q: PaperQuery, *, with_tags: bool) -> tuple[str, list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if q.since:
+        where.append(f"{_DAY} >= ?")
+        params.append(q.since)
+    if q.until:
+        where.append(f"{_DAY} <= ?")
+        params.append(q.until)
+    if q.search.split():
+        where.append("p.paper_no IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)")
+        params.append(fts_query(q.search))
+    for tag in q.tags if with_tags else []:
+        where.append("p.paper_key IN (SELECT paper_key FROM paper_tags WHERE tag = ?)")
+        params.append(tag)
+    return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+def _models(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute("SELECT DISTINCT model FROM runs WHERE kind = 'run' ORDER BY 1")
+    return [str(r[0]) for r in rows if r[0]]
+
+
+def _papers_page_by_model(conn: sqlite3.Connection, q: PaperQuery) -> PaperPage:
     cte, where, params = _parts(q)
     total = int(conn.execute(f"{cte} SELECT COUNT(*){_JOINED}{where}", params).fetchone()[0])
     pages = max(1, -(-total // PAGE_SIZE))
@@ -83,8 +144,7 @@ def papers_page(conn: sqlite3.Connection, q: PaperQuery) -> PaperPage:
         f"{_JOINED}{where} ORDER BY latest.day {order}, latest.paper_no {order} LIMIT ? OFFSET ?"
     )
     rows = [_paper_row(r) for r in conn.execute(sql, [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE])]
-    models = [str(r[0]) for r in conn.execute("SELECT DISTINCT model FROM answers ORDER BY 1")]
-    return PaperPage(rows, total, page, pages, _tag_counts(conn, q), [m for m in models if m])
+    return PaperPage(rows, total, page, pages, _tag_counts(conn, q), _models(conn))
 
 
 def _tag_counts(conn: sqlite3.Connection, q: PaperQuery) -> list[tuple[str, int]]:

@@ -11,6 +11,7 @@ import click
 
 from tagger.cli.common import WarningPrinter, echo_err, model_options, pack_option
 from tagger.errors import ConfigError
+from tagger.records import RunManifest, format_cost
 
 if TYPE_CHECKING:
     from tagger.setup import ModelSetup
@@ -57,6 +58,13 @@ if TYPE_CHECKING:
     default=None,
     help="Seconds one model request may take before it is retried [default: 120].",
 )
+@click.option(
+    "--max-failures",
+    type=click.IntRange(1),
+    default=None,
+    help="Stop once N papers have failed [default: when the first 20 all failed, or more "
+    "than half of any 100 in a row]. What was answered stays written.",
+)
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Near-dup Jaccard.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run manifest as JSON on stdout.")
@@ -86,6 +94,7 @@ def run(
     endpoints: str | None,
     workers: int,
     timeout: float | None,
+    max_failures: int | None,
     threshold: float | None,
     progress: bool | None,
     as_json: bool,
@@ -132,6 +141,7 @@ def run(
         inputs=list(inputs),
         batch=BatchSettings(poll_interval, wait, batch_size) if batch else None,
         pack=1 if is_local else pack,  # embedded models already batch internally
+        max_failures=max_failures,
     )
     cache = None if no_cache else ResultCache()
     try:
@@ -158,10 +168,24 @@ def run(
         f"{c.input} records -> {c.unique} unique{limited}; tagged {c.tagged} ({c.cached} cached), "
         f"failed {c.failed}, skipped {c.skipped_resume} already done -> {output} "
         f"[{manifest.wall_time_s:.1f}s, {u.prompt_tokens + u.completion_tokens} tokens, "
-        f"${u.cost_usd:.4f}]"
+        f"{format_cost(u.cost_usd)}]"
     )
     if as_json:
         click.echo(json.dumps(manifest.model_dump(mode="json"), indent=2))
+    _report_stop(manifest)
+
+
+def _report_stop(manifest: RunManifest) -> None:
+    """A stopped run says why in one line and exits non-zero: 2 when the setup must be fixed
+    (key, model name), 1 when too many papers failed."""
+    if manifest.stopped is None:
+        return
+    left = manifest.counts.not_attempted
+    echo_err(
+        f"tagger: error: run stopped: {manifest.stopped}; {left} papers not attempted. "
+        "Fix the cause, then rerun with --retry-failed (answered papers are kept)."
+    )
+    raise SystemExit(2 if manifest.stopped_by_cause else 1)
 
 
 def _use_workers(setup: ModelSetup, workers: int, batch: bool) -> None:

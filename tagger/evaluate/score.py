@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from tagger.evaluate.faithfulness import unsupported
 from tagger.evaluate.gold import GoldItem, GoldSet
@@ -133,11 +133,17 @@ def _cost_metrics(papers: Sequence[PaperResult]) -> dict[str, float]:
     return {
         "prompt_tokens_per_paper": mean([u.prompt_tokens for u in usages]),
         "completion_tokens_per_paper": mean([u.completion_tokens for u in usages]),
-        "cost_usd_per_paper": mean([u.cost_usd for u in usages]),
+        "cost_usd_per_paper": _known(mean, [u.cost_usd for u in usages]),
         "latency_s_per_paper": mean([u.latency_s for u in usages]),
-        "cost_usd_total": sum(u.cost_usd for u in usages),
-        "cost_usd_spent": sum(spent),
+        "cost_usd_total": _known(sum, [u.cost_usd for u in usages]),
+        "cost_usd_spent": _known(sum, spent),
     }
+
+
+def _known(reduce: Callable[[list[float]], float], costs: list[float | None]) -> float:
+    """NaN (null in JSON) when a model's price is unknown, rather than a made-up $0."""
+    known = [c for c in costs if c is not None]
+    return reduce(known) if len(known) == len(costs) else float("nan")
 
 
 def _consistency(papers: Sequence[PaperResult], repeats: int) -> Consistency:

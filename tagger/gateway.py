@@ -27,6 +27,7 @@ from tagger.retry import (
     failure,
     is_retryable,
     retry_after_s,
+    url_secrets,
 )
 from tagger.retry import redact as redact  # where batch.py and older callers look for it
 from tagger.spend import answer_usage, cache_markers, spent_usage
@@ -144,10 +145,16 @@ class LiteLLMGateway:
         """Before the first call: the provider's credentials are there (else one ConfigError
         naming the variable, and no call is made). Idempotent and cheap after the first time."""
         if not self._checked:
+            from tagger import _litellm
             from tagger.credentials import check_credentials
 
+            _litellm.configure()  # before litellm's first import: no remote price-list fetch
             check_credentials(self.model, api_key=self._api_key, api_base=self.api_base)
             self._checked = True
+
+    def _secrets(self) -> list[str | None]:
+        """What must never be shown or stored: the key, and any credentials in --api-base."""
+        return [self._api_key, *url_secrets(self.api_base)]
 
     async def _transport_call(self, **kwargs: Any) -> Any:
         kwargs.update(num_retries=0, max_retries=0, timeout=self.timeout_s)
@@ -213,7 +220,7 @@ class LiteLLMGateway:
                 **{**self.sampling, **(sampling or {})},
             )
         except Exception as exc:
-            error = failure(exc, self.max_retries, [self._api_key])
+            error = failure(exc, self.max_retries, self._secrets())
             error.usage = spent_usage(self.model, getattr(exc, "total_usage", None))
             error.usage.retries = _retries(counter)
             error.usage.latency_s = time.perf_counter() - started
@@ -221,7 +228,7 @@ class LiteLLMGateway:
         usage = answer_usage(self.model, output, raw, counter[1])
         usage.retries = _retries(counter)
         usage.latency_s = time.perf_counter() - started
-        if contains_secret(output.model_dump_json(), [self._api_key]):
+        if contains_secret(output.model_dump_json(), self._secrets()):
             # a provider that echoes the key: neither OUT nor the cache may receive it
             raise InvalidAnswerError("answer contains a credential", usage)
         return ModelResult(output=output, usage=usage)

@@ -136,10 +136,23 @@ def redact_url(url: str | None) -> str | None:
         netloc = "[redacted]@" + netloc.rsplit("@", 1)[1]
     pairs = [p.split("=", 1) for p in parts.query.split("&")] if parts.query else []
     query = "&".join(
-        f"{p[0]}=[redacted]" if len(p) == 2 and _SECRET_QUERY.search(p[0]) else "=".join(p)
+        f"{p[0]}=[redacted]" if len(p) == 2 and _SECRET_QUERY.search(p[0]) else redact("=".join(p))
         for p in pairs
     )
-    return redact(urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query)))
+    path = redact(parts.path)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, path=path, query=query))
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The password and secret query values in `url`, to redact from error messages."""
+    if not url:
+        return []
+    parts = urllib.parse.urlsplit(url)
+    found = [parts.password or ""]
+    for name, value in urllib.parse.parse_qsl(parts.query):
+        if _SECRET_QUERY.search(name):
+            found.append(value)
+    return [s for s in found if s]
 
 
 def shorten(text: str, limit: int = MAX_REASON_CHARS) -> str:

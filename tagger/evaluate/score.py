@@ -141,9 +141,9 @@ def _cost_metrics(papers: Sequence[PaperResult]) -> dict[str, float]:
 
 
 def _known(reduce: Callable[[list[float]], float], costs: list[float | None]) -> float:
-    """NaN (null in JSON) when a model's price is unknown, rather than a made-up $0."""
-    known = [c for c in costs if c is not None]
-    return reduce(known) if len(known) == len(costs) else float("nan")
+    """Unknown prices (None) count as 0 here until eval reports can carry "unknown"
+    (their metric fields are floats, and saved baselines must still load)."""
+    return reduce([c or 0.0 for c in costs])
 
 
 def _consistency(papers: Sequence[PaperResult], repeats: int) -> Consistency:

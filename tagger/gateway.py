@@ -313,6 +313,9 @@ class RouterGateway(LiteLLMGateway):
     def batch_client(self) -> BatchClient:
         raise ConfigError("--batch works with one endpoint (--api-base), not an endpoint pool.")
 
+    def preflight(self) -> None:
+        """Each endpoint names its own key (api_key_env, checked when the pool is built)."""
+
     def _get_router(self) -> Any:
         if self._router is None:
             from litellm.router import Router

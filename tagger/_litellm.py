@@ -12,8 +12,13 @@ def configure() -> None:
     if _configured:
         return
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import logging
+
     import litellm
 
+    # litellm's own warnings (e.g. its logging worker moving to a new event loop) are not the
+    # user's business; tagger reports each failure once, redacted, in the output line.
+    logging.getLogger("LiteLLM").setLevel(logging.ERROR)
     litellm.telemetry = False
     litellm.suppress_debug_info = True
     litellm.drop_params = True  # providers that lack e.g. response_format still answer

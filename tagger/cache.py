@@ -93,7 +93,7 @@ class CachedAnswer(BaseModel):
     created: float
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0  # None: the model's price is unknown
     latency_s: float = 0.0
 
 

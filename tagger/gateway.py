@@ -10,21 +10,27 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import copy
-import email.utils
 import functools
 import logging
-import os
-import random
-import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
-from tagger.errors import ConfigError, ModelError
+from tagger.errors import ConfigError, InvalidAnswerError, ModelError, ModelTransportError
 from tagger.records import Paper, Usage
+from tagger.retry import (
+    backoff_s,
+    contains_secret,
+    failure,
+    is_retryable,
+    retry_after_s,
+    url_secrets,
+)
+from tagger.retry import redact as redact  # where batch.py and older callers look for it
+from tagger.spend import answer_usage, cache_markers, spent_usage
 from tagger.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -32,35 +38,15 @@ if TYPE_CHECKING:
     from tagger.endpoints import EndpointPool
     from tagger.local import LocalBackend
 
-MAX_RETRY_AFTER_S = 120.0
 LOCAL_WRITE_ATTEMPTS = 3  # as instructor's max_retries=2: the first try and two re-asks
+MAX_BUSY_WAIT_S = 0.1  # longest single wait for a free endpoint slot in a pool
 # Per request: [transport retries, calls instructor made]; calls - 1 are its re-asks.
 _retries_this_request: contextvars.ContextVar[list[int]] = contextvars.ContextVar("retries")
 # The validation context of the request in flight (see `_prepared`).
 _request_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "request_context", default=None
 )
-# Provider error bodies may echo credentials; these shapes are cut from failure messages.
-_CREDENTIAL = re.compile(
-    r"(?i)(bearer\s+|api[-_ ]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]{4,}|\bsk-[A-Za-z0-9_-]{8,}"
-)
-_SECRET_ENV_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_SECRET_KEY", "_PASSWORD")
-
-
-class ModelCallError(ModelError):
-    """A model call that failed for good, with what it spent (its retries count in the run)."""
-
-    def __init__(self, message: str, usage: Usage) -> None:
-        super().__init__(message)
-        self.usage = usage
-
-
-def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """`text` with API keys removed: the given secrets, key-like env values, bearer tokens."""
-    env = (v for k, v in os.environ.items() if k.upper().endswith(_SECRET_ENV_SUFFIXES))
-    for secret in sorted({s for s in (*secrets, *env) if s and len(s) >= 6}, key=len)[::-1]:
-        text = text.replace(secret, "[redacted]")
-    return _CREDENTIAL.sub(lambda m: (m.group(1) or "") + "[redacted]", text)
+ModelCallError = ModelError  # the older name: every ModelError now carries its usage
 
 
 @dataclass(frozen=True)
@@ -95,37 +81,6 @@ class Gateway(Protocol):
     async def complete(self, request: ModelRequest) -> ModelResult: ...
 
 
-def is_retryable(exc: BaseException) -> bool:
-    import openai
-
-    if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
-        return True
-    status = getattr(exc, "status_code", None)
-    return isinstance(status, int) and (status == 429 or status >= 500)
-
-
-def retry_after_s(exc: BaseException) -> float | None:
-    """Seconds the server asked us to wait (Retry-After: seconds or an HTTP date), if any."""
-    headers: Any = getattr(getattr(exc, "response", None), "headers", None)
-    headers = headers or getattr(exc, "litellm_response_headers", None) or {}
-    value = headers.get("retry-after") if hasattr(headers, "get") else None
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
-            return None
-        seconds = parsed.timestamp() - time.time()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
-
-
-def backoff_s(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
-    """Exponential backoff with full jitter."""
-    return float(random.uniform(0, min(cap, base * 2**attempt)))
-
-
 class LiteLLMGateway:
     """Any litellm model string: openai/..., anthropic/..., ollama/..., vLLM or llama.cpp."""
 
@@ -152,6 +107,7 @@ class LiteLLMGateway:
         self.timeout_s = timeout_s
         self._sleep = sleep
         self._client: Any = None
+        self._checked = False  # credentials looked at (see `preflight`)
 
     def identity(self) -> dict[str, Any]:
         return {"model": self.model, "api_base": self.api_base, "mode": self.mode, **self.sampling}
@@ -186,6 +142,21 @@ class LiteLLMGateway:
 
         return await litellm.acompletion(**kwargs)
 
+    def preflight(self) -> None:
+        """Before the first call: the provider's credentials are there (else one ConfigError
+        naming the variable, and no call is made). Idempotent and cheap after the first time."""
+        if not self._checked:
+            from tagger import _litellm
+            from tagger.credentials import check_credentials
+
+            _litellm.configure()  # before litellm's first import: no remote price-list fetch
+            check_credentials(self.model, api_key=self._api_key, api_base=self.api_base)
+            self._checked = True
+
+    def _secrets(self) -> list[str | None]:
+        """What must never be shown or stored: the key, and any credentials in --api-base."""
+        return [self._api_key, *url_secrets(self.api_base)]
+
     async def _transport_call(self, **kwargs: Any) -> Any:
         kwargs.update(num_retries=0, max_retries=0, timeout=self.timeout_s)
         if self.api_base:
@@ -194,12 +165,13 @@ class LiteLLMGateway:
             kwargs["api_key"] = self._api_key
         elif self.api_base:
             kwargs["api_key"] = "no-key"  # self-hosted OpenAI-compatible servers ignore it
+        kwargs.update(cache_markers(self.model))
         counter = _retries_this_request.get(None)
         if counter is not None:
             counter[1] += 1
         for attempt in range(self.transport_retries + 1):
             try:
-                return await self._send(kwargs)
+                return await self._attempt(kwargs)
             except Exception as exc:
                 if attempt >= self.transport_retries or not is_retryable(exc):
                     raise
@@ -208,6 +180,15 @@ class LiteLLMGateway:
                 wait = retry_after_s(exc)  # "Retry-After: 0" means now, not "use backoff"
                 await self._sleep(backoff_s(attempt) if wait is None else wait)
         raise AssertionError("unreachable")
+
+    async def _attempt(self, kwargs: dict[str, Any]) -> Any:
+        """One attempt within --timeout as a whole: litellm's timeout bounds each read only, so a
+        server dripping one byte at a time would otherwise hold the call for ever."""
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                return await self._send(kwargs)
+        except TimeoutError:
+            raise TimeoutError(f"no complete answer within {self.timeout_s:g} s") from None
 
     async def complete(self, request: ModelRequest) -> ModelResult:
         return await self.complete_messages(
@@ -225,6 +206,7 @@ class LiteLLMGateway:
         sampling: Mapping[str, Any] | None = None,
     ) -> ModelResult:
         """One validated answer: `complete` without the paper (what a worker process receives)."""
+        self.preflight()
         client = self._instructor()
         counter = [0, 0]
         _retries_this_request.set(counter)
@@ -239,11 +221,20 @@ class LiteLLMGateway:
                 **{**self.sampling, **(sampling or {})},
             )
         except Exception as exc:
-            reason = redact(_failure_reason(exc, self.max_retries), [self._api_key])
-            raise ModelCallError(reason, Usage(retries=_retries(counter))) from exc
-        usage = _usage(output, raw)
+            error = failure(exc, self.max_retries, self._secrets())
+            error.usage = spent_usage(self.model, getattr(exc, "total_usage", None))
+            error.usage.retries = _retries(counter)
+            error.usage.latency_s = time.perf_counter() - started
+            text = _raw_text(getattr(exc, "last_completion", None))
+            if text is not None and not contains_secret(text, self._secrets()):
+                error.raw_text = text  # so `tagger view` can show what the model said
+            raise error from exc
+        usage = answer_usage(self.model, output, raw, counter[1])
         usage.retries = _retries(counter)
         usage.latency_s = time.perf_counter() - started
+        if contains_secret(output.model_dump_json(), self._secrets()):
+            # a provider that echoes the key: neither OUT nor the cache may receive it
+            raise InvalidAnswerError("answer contains a credential", usage)
         return ModelResult(output=output, usage=usage, raw_text=_raw_text(raw))
 
 
@@ -263,27 +254,6 @@ def _retries(counter: list[int]) -> int:
     return counter[0] + max(counter[1] - 1, 0)
 
 
-def _failure_reason(exc: BaseException, max_retries: int) -> str:
-    """One readable line: what failed, without request bodies or keys."""
-    from instructor.core.exceptions import InstructorRetryException
-
-    if isinstance(exc, InstructorRetryException):
-        cause = exc.__cause__ or exc
-        if is_retryable(cause) or getattr(cause, "status_code", None):
-            return _transport_reason(cause)
-        last = str(cause).strip().splitlines()
-        detail = " ".join(line.strip() for line in last[:4])[:300]
-        return f"invalid output after {max_retries + 1} attempts: {detail}"
-    return _transport_reason(exc)
-
-
-def _transport_reason(exc: BaseException) -> str:
-    status = getattr(exc, "status_code", None)
-    text = " ".join(str(exc).split())[:200]
-    prefix = f"HTTP {status}: " if status else ""
-    return f"{type(exc).__name__}: {prefix}{text}"
-
-
 def _raw_text(raw: Any) -> str | None:
     """The answer's text (or tool-call arguments) from a chat completion, as the model sent it."""
     try:
@@ -295,26 +265,6 @@ def _raw_text(raw: Any) -> str | None:
     parts += [getattr(getattr(c, "function", None), "arguments", None) for c in calls]
     text = "\n".join(p for p in parts if isinstance(p, str) and p)
     return text or None
-
-
-def _usage(output: Any, raw: Any) -> Usage:
-    total = getattr(output, "_total_usage", None) or getattr(raw, "usage", None)
-    usage = Usage(
-        prompt_tokens=int(getattr(total, "prompt_tokens", 0) or 0),
-        completion_tokens=int(getattr(total, "completion_tokens", 0) or 0),
-        calls=1,
-    )
-    # litellm already priced this response while logging it; pricing it again costs ~1 ms.
-    cost = (getattr(raw, "_hidden_params", None) or {}).get("response_cost")
-    try:
-        if cost is None:
-            import litellm
-
-            cost = litellm.completion_cost(completion_response=raw)
-        usage.cost_usd = float(cost or 0.0)
-    except Exception:  # unknown/self-hosted models have no price: cost stays 0
-        usage.cost_usd = 0.0
-    return usage
 
 
 @functools.lru_cache(maxsize=64)
@@ -380,6 +330,9 @@ class RouterGateway(LiteLLMGateway):
     def batch_client(self) -> BatchClient:
         raise ConfigError("--batch works with one endpoint (--api-base), not an endpoint pool.")
 
+    def preflight(self) -> None:
+        """Each endpoint names its own key (api_key_env, checked when the pool is built)."""
+
     def _get_router(self) -> Any:
         if self._router is None:
             from litellm.router import Router
@@ -397,13 +350,19 @@ class RouterGateway(LiteLLMGateway):
         router = self._get_router()
         kwargs = {k: v for k, v in kwargs.items() if k not in ("api_base", "api_key")}
         kwargs["model"] = self.GROUP
+        waited, pause = 0.0, 0.005
         while True:
             try:
                 return await router.acompletion(**kwargs)
             except Exception as exc:
                 if "max_parallel_requests slots in use" not in str(exc):
                     raise
-                await asyncio.sleep(0.005)  # every slot busy: wait for one, not a failure
+                if waited >= self.timeout_s:  # a slot never freed: fail, don't spin for ever
+                    raise ModelTransportError(
+                        f"every endpoint stayed busy for {self.timeout_s:g} s"
+                    ) from exc
+            await self._sleep(pause)  # every slot busy: wait for one, not a failure
+            waited, pause = waited + pause, min(pause * 2, MAX_BUSY_WAIT_S)
 
 
 class LocalGateway:

@@ -52,9 +52,14 @@ class SkippedRecords(BaseModel):
 
 
 class Usage(BaseModel):
+    """What calls spent. `cost_usd` is None when litellm does not know the model's price:
+    unknown, never a made-up $0 (a sum with an unknown part is unknown)."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    cached_prompt_tokens: int = Field(default=0, description="of prompt_tokens, read from cache")
+    cache_write_tokens: int = Field(default=0, description="prompt tokens written to the cache")
+    cost_usd: float | None = 0.0
     calls: int = 0
     retries: int = 0
     latency_s: float = 0.0
@@ -62,10 +67,24 @@ class Usage(BaseModel):
     def add(self, other: Usage) -> None:
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
-        self.cost_usd += other.cost_usd
+        self.cached_prompt_tokens += other.cached_prompt_tokens
+        self.cache_write_tokens += other.cache_write_tokens
+        self.cost_usd = add_costs(self.cost_usd, other.cost_usd)
         self.calls += other.calls
         self.retries += other.retries
         self.latency_s += other.latency_s
+
+
+def add_costs(*costs: float | None) -> float | None:
+    """The sum, or None (unknown) when any part is unknown."""
+    if any(cost is None for cost in costs):
+        return None
+    return sum(cost for cost in costs if cost is not None)
+
+
+def format_cost(cost: float | None) -> str:
+    """'$0.0123', or 'cost unknown' for a model without a known price."""
+    return "cost unknown" if cost is None else f"${cost:.4f}"
 
 
 class TaggedPaper(BaseModel):
@@ -99,6 +118,7 @@ class RunCounts(BaseModel):
     failed: int = 0
     skipped_resume: int = 0
     truncated: int = 0
+    not_attempted: int = Field(default=0, description="left unwritten by a stopped run")
 
 
 class RunManifest(BaseModel):
@@ -119,5 +139,9 @@ class RunManifest(BaseModel):
     counts: RunCounts = Field(default_factory=RunCounts)
     usage: Usage = Field(default_factory=Usage)
     interrupted: bool = False
+    stopped: str | None = Field(default=None, description="why the run stopped early, if it did")
+    stopped_by_cause: bool = Field(
+        default=False, description="stopped by an error no retry can fix (key, model name)"
+    )
     warnings: list[str] = Field(default_factory=list)
     skipped_invalid: SkippedRecords = Field(default_factory=SkippedRecords)

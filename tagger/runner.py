@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Protocol
 from tagger import __version__
 from tagger.cache import CachedAnswer, KeyMaker, KeyParts, ResultCache
 from tagger.errors import CacheError, ConfigError, ModelError, OutputError
-from tagger.gateway import Gateway, ModelCallError, ModelRequest
+from tagger.failures import FailureBudget
+from tagger.gateway import Gateway, ModelRequest
 from tagger.normalize import normalize_text
 from tagger.output import JsonlWriter, read_done, rewrite_without, truncate_to, write_manifest
 from tagger.prompts import PromptSpec, render, render_pack
 from tagger.records import Paper, RunManifest, TaggedPaper, Usage
+from tagger.retry import redact_url
 from tagger.schema import TagSummary, packed_model, response_model, schema_hash
 from tagger.taxonomy import Taxonomy
 
@@ -66,6 +68,7 @@ class RunSettings:
     inputs: Sequence[str] = ()
     batch: BatchSettings | None = None
     pack: int = 1  # abstracts per request (--pack K)
+    max_failures: int | None = None  # --max-failures N; None: FailureBudget's default rule
 
 
 @dataclass
@@ -100,6 +103,7 @@ class Job:
         self.schema_hash = schema_hash(self.model)
         self.usage = Usage()
         self.manifest = self._new_manifest()
+        self.budget = FailureBudget(settings.max_failures)
 
     def _new_manifest(self) -> RunManifest:
         return RunManifest(
@@ -108,7 +112,7 @@ class Job:
             inputs=list(self.s.inputs),
             output=str(self.s.output),
             model=self.gateway.model,
-            api_base=self.gateway.api_base,
+            api_base=redact_url(self.gateway.api_base),
             prompt=self.s.prompt.ref,
             taxonomy=self.s.taxonomy.path or self.s.taxonomy.name,
             taxonomy_hash=self.s.taxonomy.content_hash,
@@ -179,6 +183,7 @@ class Job:
             writer.close()
             self.progress.close()
             self.manifest.usage = self.usage
+            self._note_unattempted(total)
             self.manifest.wall_time_s = round(time.perf_counter() - started, 3)
             self.manifest.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
             write_manifest(self.manifest, self.s.output)
@@ -239,6 +244,8 @@ class Job:
         workers: list[asyncio.Task[None]] = []
         try:
             for count, item in enumerate(todo, start=1):
+                if self.manifest.stopped is not None:
+                    break  # the rest is left for --resume
                 if self._serve_cached(item, writer):
                     if count % 256 == 0:
                         await asyncio.sleep(0)  # long runs of hits: let answers in flight land
@@ -262,7 +269,7 @@ class Job:
         """Take papers (up to --pack at once) until this worker's end marker (None) comes."""
         while True:
             first = await queue.get()
-            if first is None:
+            if first is None or self.manifest.stopped is not None:
                 return
             items, last = [first], False
             while len(items) < self.s.pack and not queue.empty():
@@ -297,6 +304,9 @@ class Job:
             result = await self.gateway.complete(request)
         except ModelError as exc:
             self._count_spent(exc)
+            if exc.stops_run:  # one by one would fail the same way: stop, write nothing
+                self._judge(exc)
+                return True
             self.warn(
                 f"tagger: warning: a pack of {len(items)} failed ({exc.message}); "
                 "retrying one by one"
@@ -306,7 +316,7 @@ class Job:
         share = Usage(
             prompt_tokens=result.usage.prompt_tokens // len(items),
             completion_tokens=result.usage.completion_tokens // len(items),
-            cost_usd=result.usage.cost_usd / len(items),
+            cost_usd=None if result.usage.cost_usd is None else result.usage.cost_usd / len(items),
             latency_s=result.usage.latency_s,
             calls=1,
         )
@@ -324,8 +334,10 @@ class Job:
             result = await self.gateway.complete(request)
         except ModelError as exc:
             self._count_spent(exc)
-            self._write_failed(writer, item, exc.message)
+            self._write_failed(writer, item, exc.message, raw=exc.raw_text)
+            self._judge(exc)
             return
+        self._judge(None)
         self.usage.add(result.usage)
         self._remember(item.paper, result.output, result.usage)
         self._write_ok(
@@ -349,9 +361,21 @@ class Job:
         )
 
     def _count_spent(self, exc: ModelError) -> None:
-        """A failed call's retries still count in the run's usage."""
-        if isinstance(exc, ModelCallError):
-            self.usage.add(exc.usage)
+        """A failed call's tokens, cost and retries still count in the run's usage."""
+        self.usage.add(exc.usage)
+
+    def _judge(self, error: ModelError | None) -> None:
+        """Stop the run (once) when the failure budget says so; papers in flight still land."""
+        reason = self.budget.record(error)
+        if reason is not None and self.manifest.stopped is None:
+            self.manifest.stopped = reason
+            self.manifest.stopped_by_cause = error is not None and error.stops_run
+
+    def _note_unattempted(self, total: int) -> None:
+        """How many papers a stopped run left for --resume (not written, so not 'failed')."""
+        c = self.manifest.counts
+        if self.manifest.stopped is not None:
+            c.not_attempted = max(total - c.skipped_resume - c.tagged - c.failed, 0)
 
     def _remember(self, paper: Paper, output: TagSummary, usage: Usage) -> None:
         if self.cache is None:
@@ -413,11 +437,13 @@ class Job:
         self.manifest.counts.tagged += 1
         self.manifest.counts.truncated += int(item.paper.truncated)
 
-    def _write_failed(self, writer: JsonlWriter, item: UniquePaper, reason: str) -> None:
+    def _write_failed(
+        self, writer: JsonlWriter, item: UniquePaper, reason: str, raw: str | None = None
+    ) -> None:
         record = self._record(item, tags=[], summary=None, status="failed", error=reason)
         writer.write(record)
         if self.recorder is not None:
-            self.recorder.add(item.paper, record)
+            self.recorder.add(item.paper, record, raw)
         self.manifest.counts.failed += 1
         self.progress.advance(failed=True)
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tagger.errors import ConfigError
+from tagger.errors import ConfigError, model_error_class
 from tagger.gateway import LiteLLMGateway, ModelCallError, ModelRequest, ModelResult, RouterGateway
 from tagger.records import Usage
 from tagger.schema import recipe
@@ -105,6 +105,7 @@ class WorkerGateway:
         return self.inner.batch_client()
 
     async def complete(self, request: ModelRequest) -> ModelResult:
+        self.inner.preflight()  # a missing key stops here, before any worker starts
         await self._start()
         alive = [w for w in self._pool if w.alive]
         if not alive:
@@ -161,8 +162,9 @@ class WorkerGateway:
                 future, request = worker.pending.pop(call_id)
                 if future.done():
                     continue
-                if not ok:
-                    future.set_exception(ModelCallError(payload, usage))
+                if not ok:  # the error's class crosses as its name: the cause stays typed
+                    kind, message = payload
+                    future.set_exception(model_error_class(kind)(message, usage))
                     continue
                 try:
                     output = request.response_model.model_validate(
@@ -242,9 +244,9 @@ async def _serve(sock: socket.socket) -> None:
         try:
             result = await gateway.complete_messages(messages, model, context, sampling)
         except ModelCallError as exc:
-            reply: tuple[Any, ...] = (call_id, False, str(exc), exc.usage)
+            reply: tuple[Any, ...] = (call_id, False, (type(exc).__name__, str(exc)), exc.usage)
         except Exception as exc:  # a bug here must not hang the parent's request
-            reply = (call_id, False, f"{type(exc).__name__}: {exc}", Usage())
+            reply = (call_id, False, ("ModelError", f"{type(exc).__name__}: {exc}"), Usage())
         else:
             reply = (call_id, True, result.output.model_dump(), result.usage)
         writer.write(_frame(reply))

@@ -3,7 +3,9 @@
 Each request is answered by the next scripted reply (`enqueue`), else by `default`. A reply is a
 dict: {"content": str} | {"status": int, "headers": {...}, "body": ...} | {"reset": True} |
 {"delay": seconds, ...} | {"until": threading.Event, ...} (held until the event is set, 60 s at
-most); a content reply may add "finish_reason" (e.g. "length"). Requests are recorded in
+most); a content reply may add "finish_reason" (e.g. "length"), "usage" (replaces the counted
+usage, e.g. with prompt_tokens_details) or "drip" (seconds between bytes of the body, after the
+headers: a server that never quite times out). Requests are recorded in
 `requests`; `on_request(count)`, when set, is called after each one is recorded.
 """
 
@@ -116,7 +118,26 @@ class FakeOpenAI:
             return web.Response(text=reply["raw"], content_type="application/json")
         answer = completion(body, reply["content"])
         answer["choices"][0]["finish_reason"] = reply.get("finish_reason", "stop")
+        if "usage" in reply:
+            answer["usage"] = reply["usage"]
+        if "drip" in reply:
+            return await drip(request, json.dumps(answer).encode(), reply["drip"])
         return web.json_response(answer)
+
+
+async def drip(request: web.Request, data: bytes, seconds: float) -> web.StreamResponse:
+    """Headers at once, then one byte every `seconds` until done or the client leaves."""
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    response.content_length = len(data)
+    await response.prepare(request)
+    try:
+        for i in range(len(data)):
+            await response.write(data[i : i + 1])
+            await asyncio.sleep(seconds)
+    except (ConnectionError, RuntimeError):
+        return response  # the client gave up: what this reply is for
+    await response.write_eof()
+    return response
 
 
 def completion(body: dict[str, Any], content: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ def echoing_failures(key: str) -> list[dict[str, object]]:
     echo = f"Incorrect API key provided: {key}. Headers: Authorization: Bearer {key}"
     body = {"error": {"message": echo, "type": "invalid_request_error"}}
     retry = {"status": 503, "headers": {"Retry-After": "0"}, "body": body}
-    return [{"status": 401, "body": body}, *[retry] * 4]
+    return [*[retry] * 4, {"status": 401, "body": body}]  # the 401 then stops the run
 
 
 def files_containing(folder: Path, needle: str) -> list[Path]:
@@ -60,7 +60,9 @@ def test_api_key_is_used_but_never_stored_or_printed(
         monkeypatch.setenv(how, key)
     with FakeOpenAI() as server:
         server.enqueue(*echoing_failures(key))
-        main([*args, "--api-base", server.base_url, "--concurrency", "1", "--json"])
+        with pytest.raises(SystemExit) as stopped:
+            main([*args, "--api-base", server.base_url, "--concurrency", "1", "--json"])
+        assert stopped.value.code == 2  # the 401 stopped the run: a key problem to fix
         sent = {r["headers"].get("Authorization") for r in server.requests}
     if how != "OPENAI_API_KEY":  # a self-hosted --api-base gets "no-key" unless a key is given
         assert sent == {f"Bearer {key}"}

@@ -19,6 +19,7 @@ from tagger.cli.common import (
 )
 from tagger.cli.store import run_recorder, store_options
 from tagger.errors import ConfigError
+from tagger.records import RunManifest, format_cost
 
 if TYPE_CHECKING:
     from tagger.setup import ModelSetup
@@ -66,6 +67,13 @@ if TYPE_CHECKING:
     help="Seconds one model request may take before it is retried [default: 120].",
 )
 @click.option(
+    "--max-failures",
+    type=click.IntRange(1),
+    default=None,
+    help="Stop once N papers have failed [default: when the first 20 all failed, or more "
+    "than half of any 100 in a row]. What was answered stays written.",
+)
+@click.option(
     "--threshold",
     type=click.FloatRange(0, 1, min_open=True),
     default=None,
@@ -101,6 +109,7 @@ def run(
     endpoints: str | None,
     workers: int,
     timeout: float | None,
+    max_failures: int | None,
     threshold: float | None,
     progress: bool | None,
     as_json: bool,
@@ -149,6 +158,7 @@ def run(
         inputs=list(inputs),
         batch=BatchSettings(poll_interval, wait, batch_size) if batch else None,
         pack=1 if is_local else pack,  # embedded models already batch internally
+        max_failures=max_failures,
     )
     cache = None if no_cache else ResultCache()
     try:
@@ -177,10 +187,24 @@ def run(
         f"{c.input} records -> {c.unique} unique{limited}; tagged {c.tagged} ({c.cached} cached), "
         f"failed {c.failed}, skipped {c.skipped_resume} already done -> {output} "
         f"[{manifest.wall_time_s:.1f}s, {u.prompt_tokens + u.completion_tokens} tokens, "
-        f"${u.cost_usd:.4f}]{manifest.skipped_invalid.phrase()}"
+        f"{format_cost(u.cost_usd)}]{manifest.skipped_invalid.phrase()}"
     )
     if as_json:
         click.echo(json.dumps(manifest.model_dump(mode="json"), indent=2))
+    _report_stop(manifest)
+
+
+def _report_stop(manifest: RunManifest) -> None:
+    """A stopped run says why in one line and exits non-zero: 2 when the setup must be fixed
+    (key, model name), 1 when too many papers failed."""
+    if manifest.stopped is None:
+        return
+    left = manifest.counts.not_attempted
+    echo_err(
+        f"tagger: error: run stopped: {manifest.stopped}; {left} papers not attempted. "
+        "Fix the cause, then rerun with --retry-failed (answered papers are kept)."
+    )
+    raise SystemExit(2 if manifest.stopped_by_cause else 1)
 
 
 def _use_workers(setup: ModelSetup, workers: int, batch: bool) -> None:

@@ -233,7 +233,7 @@ def test_smollm2_without_llama_cpp_says_how_to_install(monkeypatch: pytest.Monke
     monkeypatch.setattr(
         llm.importlib.util, "find_spec", lambda name: None if name == "llama_cpp" else real(name)
     )
-    with pytest.raises(ConfigError, match=r"pip install 'tagger\[llm\]'"):
+    with pytest.raises(ConfigError, match=r"pip install -e '\.\[llm\]'"):
         llm.SmolLM2Backend("local/smollm2-json", tags="json")
 
 

@@ -93,9 +93,10 @@ def eval_(
     Uses the same cache as `tagger run`, so re-evaluating an unchanged prompt costs nothing.
     With --baseline, exits 1 when a --metric drops by more than --max-drop.
     """
+    from tagger.atomic import is_stdout, write_output
     from tagger.cache import tagger_home
     from tagger.evaluate.predict import PredictOptions
-    from tagger.evaluate.report import report_paths, write_reports
+    from tagger.evaluate.report import report_paths, to_markdown, write_reports
     from tagger.evaluate.session import EvalOptions, ModelChoice, run_eval
 
     options = EvalOptions(
@@ -114,13 +115,16 @@ def eval_(
             use_cache=not no_cache, concurrency=concurrency, progress=progress, pack=pack
         ),
     )
-    paths = report_paths(output, tagger_home())
+    to_stdout = output is not None and is_stdout(output)  # `-o -`: the Markdown report
+    paths = report_paths(None if to_stdout else output, tagger_home())
     report = run_eval(options, paths)
     written = write_reports(report, paths)
     if as_json:
         click.echo(report.model_dump_json(indent=2))
         for note in report.notes:
             echo_err(f"tagger: note: {note}")
+    elif to_stdout:
+        write_output("-", to_markdown(report))  # files still go under $TAGGER_HOME/evals
     else:
         _print_table(report, str(paths.markdown or paths.html or paths.json))
     echo_err("tagger: report: " + ", ".join(str(p) for p in written))

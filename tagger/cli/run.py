@@ -13,6 +13,7 @@ from tagger.cli.common import WarningPrinter, echo_err, model_options, pack_opti
 from tagger.errors import ConfigError
 
 if TYPE_CHECKING:
+    from tagger.records import RunManifest
     from tagger.setup import ModelSetup
 
 
@@ -94,6 +95,7 @@ def run(
 
     Writes one JSON line per unique paper as it finishes, and OUT.run.json beside it.
     """
+    from tagger.atomic import is_stdout
     from tagger.cache import ResultCache
     from tagger.output import manifest_path
     from tagger.pipeline import open_unique
@@ -103,6 +105,8 @@ def run(
 
     if retry_failed:
         resume = True
+    if is_stdout(output) and as_json:
+        raise ConfigError("--json prints to stdout, which -o - already uses for the records.")
     setup = build_setup(
         model=model,
         api_base=api_base,
@@ -136,7 +140,7 @@ def run(
     cache = None if no_cache else ResultCache()
     try:
         with open_unique(list(inputs), fmt=fmt, threshold=threshold, warn=printer) as source:
-            printer.finish(f" (all in {manifest_path(output)})")
+            printer.finish("" if is_stdout(output) else f" (all in {manifest_path(output)})")
             job = Job(
                 settings,
                 setup.gateway,
@@ -152,7 +156,7 @@ def run(
     finally:
         if cache is not None:
             cache.close()
-    c, u = manifest.counts, manifest.usage
+    c, u = manifest.counts, job.usage  # this invocation; OUT.run.json also keeps the totals
     limited = f", first {count} (--limit)" if count < c.unique else ""
     echo_err(
         f"{c.input} records -> {c.unique} unique{limited}; tagged {c.tagged} ({c.cached} cached), "
@@ -162,6 +166,19 @@ def run(
     )
     if as_json:
         click.echo(json.dumps(manifest.model_dump(mode="json"), indent=2))
+    _finish(manifest)
+
+
+def _finish(manifest: RunManifest) -> None:
+    """The closing line when not every paper was answered, and the run's exit code."""
+    from tagger.manifest import closing_line, exit_code
+
+    line = closing_line(manifest)
+    if line is not None:
+        echo_err(line)
+    code = exit_code(manifest)
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 def _use_workers(setup: ModelSetup, workers: int, batch: bool) -> None:

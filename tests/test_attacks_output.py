@@ -376,3 +376,14 @@ def test_o_dash_refuses_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str
     source = write_papers(tmp_path / "p.jsonl", 2)
     result = run_cli(capsys, str(source), "-o", "-", "-m", "local/keyword", "--resume")
     assert result.code == 2 and "-o - is stdout" in result.err
+
+
+def test_rewrite_for_retry_failed_drops_blank_lines_and_failed_ids(tmp_path: Path) -> None:
+    from tagger.output import rewrite_without
+
+    out = tmp_path / "o.jsonl"
+    data = b'{"id": "a"}\n\n{"id": "b"}\n   \n{"id": "c"}\n'
+    out.write_bytes(data)
+    rewrite_without(out, {"b"}, len(data))
+    assert out.read_bytes() == b'{"id": "a"}\n{"id": "c"}\n'
+    assert not (tmp_path / "o.jsonl.tmp").exists()

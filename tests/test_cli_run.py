@@ -48,6 +48,7 @@ def test_samples_through_the_real_http_path_then_cache_hits(tmp_path: Path) -> N
         "failed": 0,
         "skipped_resume": 0,
         "truncated": 0,
+        "cache_invalid": 0,
     }
     assert manifest["usage"]["prompt_tokens"] > 0 and manifest["usage"]["calls"] == 270
 

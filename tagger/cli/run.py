@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -178,7 +179,7 @@ def _finish(manifest: RunManifest) -> None:
         echo_err(line)
     code = exit_code(manifest)
     if code:
-        raise click.exceptions.Exit(code)
+        sys.exit(code)  # like eval's gate: SystemExit passes through click to the shell
 
 
 def _use_workers(setup: ModelSetup, workers: int, batch: bool) -> None:

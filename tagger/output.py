@@ -43,8 +43,8 @@ class OutputLock:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise OutputError(
-                f"cannot create the lock file ({exc.strerror}).", path=str(path)
+            raise OutputError(  # named as OUT: the lock file is an implementation detail
+                f"cannot open output for writing ({exc.strerror}).", path=str(self.out)
             ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

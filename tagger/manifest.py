@@ -42,7 +42,7 @@ def closing_line(manifest: RunManifest) -> str | None:
     if failed:
         papers = "paper" if failed == 1 else "papers"
         return (
-            f"tagger: {failed} {papers} failed (exit 1); rerun the same command with "
+            f"{failed} {papers} failed (exit 1): rerun the same command with "
             "--retry-failed to redo only those."
         )
     return None

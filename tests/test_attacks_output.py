@@ -52,7 +52,8 @@ def test_a_run_with_failed_papers_exits_1_and_says_how_to_redo_them(
         result = run_cli(capsys, str(source), "-o", str(out), *model_args(server))
         assert result.code == 1, result.err
         last = result.err_lines[-1]
-        assert "1 paper failed" in last and "--retry-failed" in last, result.err
+        assert len(result.err_lines) == 1, result.err  # one closing line
+        assert "failed 1" in last and "1 paper failed" in last and "--retry-failed" in last
         assert manifest(out)["exit_code"] == 1
         server.default, asked = first_tag_answer, len(server.requests)  # the model is fixed
         again = run_cli(capsys, str(source), "-o", str(out), *model_args(server), "--retry-failed")

@@ -60,7 +60,8 @@ def test_api_key_is_used_but_never_stored_or_printed(
         monkeypatch.setenv(how, key)
     with FakeOpenAI() as server:
         server.enqueue(*echoing_failures(key))
-        main([*args, "--api-base", server.base_url, "--concurrency", "1", "--json"])
+        with pytest.raises(SystemExit):  # the echoing failures fail papers: exit 1
+            main([*args, "--api-base", server.base_url, "--concurrency", "1", "--json"])
         sent = {r["headers"].get("Authorization") for r in server.requests}
     if how != "OPENAI_API_KEY":  # a self-hosted --api-base gets "no-key" unless a key is given
         assert sent == {f"Bearer {key}"}

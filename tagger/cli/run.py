@@ -163,20 +163,25 @@ def run(
         f"{c.input} records -> {c.unique} unique{limited}; tagged {c.tagged} ({c.cached} cached), "
         f"failed {c.failed}, skipped {c.skipped_resume} already done -> {output} "
         f"[{manifest.wall_time_s:.1f}s, {u.prompt_tokens + u.completion_tokens} tokens, "
-        f"${u.cost_usd:.4f}]"
+        f"${u.cost_usd:.4f}]" + _redo_hint(manifest)
     )
     if as_json:
         click.echo(json.dumps(manifest.model_dump(mode="json"), indent=2))
     _finish(manifest)
 
 
-def _finish(manifest: RunManifest) -> None:
-    """The closing line when not every paper was answered, and the run's exit code."""
-    from tagger.manifest import closing_line, exit_code
+def _redo_hint(manifest: RunManifest) -> str:
+    """Appended to the closing line when not every paper was answered."""
+    from tagger.manifest import closing_line
 
     line = closing_line(manifest)
-    if line is not None:
-        echo_err(line)
+    return "" if line is None else f"; {line}"
+
+
+def _finish(manifest: RunManifest) -> None:
+    """The run's exit code (1: some papers failed)."""
+    from tagger.manifest import exit_code
+
     code = exit_code(manifest)
     if code:
         sys.exit(code)  # like eval's gate: SystemExit passes through click to the shell

@@ -3,15 +3,56 @@
 from __future__ import annotations
 
 import os
+import stat
+import sys
 import tempfile
 from pathlib import Path
 
 from tagger.errors import OutputError
 
+STDOUT = "-"
+
+
+def is_stdout(path: str | Path) -> bool:
+    """`-o -` means standard output, never a file named '-'."""
+    return str(path) == STDOUT
+
+
+def check_output_path(path: str | Path) -> Path:
+    """The regular file an `-o` writes: a symlink is written through to its target; a device,
+    FIFO or socket is refused (rename would replace it, open could block): use `-o -`."""
+    target = Path(path)
+    if target.is_symlink():
+        target = target.resolve()  # a dangling link: its target is created
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise OutputError(f"cannot write ({exc.strerror or exc}).", path=str(path)) from None
+    if stat.S_ISDIR(mode):
+        raise OutputError("is a directory.", path=str(path), hint="Pass a file, e.g. out.jsonl.")
+    if not stat.S_ISREG(mode):
+        raise OutputError(
+            "is not a regular file (a device, FIFO or socket); tagger writes only files.",
+            path=str(path),
+            hint="Use -o - to write to standard output.",
+        )
+    return target
+
+
+def write_output(path: str | Path, text: str) -> None:
+    """What every command's `-o` does: `-` is stdout, anything else an atomic file write."""
+    if is_stdout(path):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    write_atomic(path, text)
+
 
 def write_atomic(path: str | Path, text: str) -> None:
     """Temp file in the same directory, fsync, then os.replace over the target."""
-    target = Path(path)
+    target = check_output_path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

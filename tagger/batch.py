@@ -45,6 +45,7 @@ class BatchState(BaseModel):
 
     model: str
     api_base: str | None
+    prompt: str | None = None  # name@version and content hash; None in files from before
     parts: list[BatchPart] = Field(default_factory=list)
 
     @model_validator(mode="before")

@@ -49,8 +49,12 @@ async def run_batch(
     client = _client(job)
     by_id = {item.paper.id: item for item in misses}
     state = load_state(job.s.output)
-    if state is None or not set(state.paper_ids) & set(by_id):
-        state = BatchState(model=job.gateway.model, api_base=job.gateway.api_base)
+    if state is not None and set(state.paper_ids) & set(by_id):
+        _check_same_run(job, state)
+    else:
+        state = BatchState(
+            model=job.gateway.model, api_base=job.gateway.api_base, prompt=_prompt_id(job)
+        )
     submitted = set(state.paper_ids)
     unsent = [item for item in misses if item.paper.id not in submitted]
     if unsent:
@@ -76,6 +80,27 @@ async def run_batch(
         part.collected = True
         save_state(job.s.output, state)
     state_path(job.s.output).unlink(missing_ok=True)
+
+
+def _prompt_id(job: Job) -> str:
+    return f"{job.s.prompt.ref}#{job.s.prompt.content_hash}"
+
+
+def _check_same_run(job: Job, state: BatchState) -> None:
+    """Answers submitted for one model and prompt are never written or cached as another's."""
+    now = {"model": job.gateway.model, "api base": job.gateway.api_base, "prompt": _prompt_id(job)}
+    was = {"model": state.model, "api base": state.api_base, "prompt": state.prompt}
+    if state.prompt is None:  # a state file from before prompts were recorded
+        del was["prompt"]
+    for name, value in was.items():
+        if value != now[name]:
+            raise ConfigError(
+                f"its batches were submitted with another {name} ({value!r}, "
+                f"this run {now[name]!r}).",
+                path=str(state_path(job.s.output)),
+                hint="Rerun with the settings that submitted them to collect them, "
+                "or delete that file to submit anew.",
+            )
 
 
 async def _submit(

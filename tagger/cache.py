@@ -97,6 +97,18 @@ class CachedAnswer(BaseModel):
     latency_s: float = 0.0
 
 
+def valid_hit(answer: CachedAnswer, model: type[BaseModel], title: str) -> bool:
+    """Whether a cached answer still passes the run's response model (taxonomy, K, summary
+    rules): a damaged or stale entry is a miss, never an answer."""
+    try:
+        model.model_validate(
+            {"tags": answer.tags, "summary": answer.summary}, context={"title": title}
+        )
+    except ValueError:
+        return False
+    return True
+
+
 class ResultCache:
     """A thin wrapper over diskcache.Cache; safe to share between processes (SQLite + files)."""
 

@@ -5,17 +5,66 @@ from __future__ import annotations
 import errno
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import BinaryIO
 
-from tagger.atomic import write_atomic
+from tagger.atomic import check_output_path, is_stdout, write_atomic
 from tagger.errors import OutputError
 from tagger.records import RunManifest, TaggedPaper
 
 
 def manifest_path(out: Path) -> Path:
     return out.with_name(out.name.removesuffix(".jsonl") + ".run.json")
+
+
+def lock_path(out: Path) -> Path:
+    """Hidden, so `tagger run DIR` never reads it as input."""
+    return out.with_name(f".{out.name}.lock")
+
+
+class OutputLock:
+    """One writer per OUT: an exclusive flock on a lock file beside it, taken before OUT is read.
+
+    The kernel drops a flock when its process dies, so a lock a kill -9 left behind blocks
+    nothing; the pid inside is only for the message (written once the lock is held).
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self._fd: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        import fcntl  # POSIX only, like the worker processes
+
+        path = lock_path(self.out)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(  # named as OUT: the lock file is an implementation detail
+                f"cannot open output for writing ({exc.strerror}).", path=str(self.out)
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "another process"
+            os.close(fd)
+            raise OutputError(
+                f"is being written by process {holder}.",
+                path=str(self.out),
+                hint="Wait for that run to end, or write to another -o.",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the flock
+            self._fd = None
 
 
 class JsonlWriter:
@@ -30,9 +79,16 @@ class JsonlWriter:
         # fsync by time, not by line count: a fast cached rerun would otherwise sync 40x a second.
         self.sync_every_s = sync_every_s
         self._synced_at = time.monotonic()
+        self._stdout = is_stdout(path)
+        if self._stdout:  # `-o -`: lines go out as they finish; nothing to sync or cut back
+            sys.stdout.flush()
+            self._file: BinaryIO = sys.stdout.buffer
+            self._good = 0
+            return
+        target = check_output_path(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file: BinaryIO = path.open("ab" if append else "wb", buffering=0)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._file = target.open("ab" if append else "wb", buffering=0)
             self._good = self._file.tell() if self._file.seekable() else 0  # end of last line
         except OSError as exc:
             raise OutputError(
@@ -43,6 +99,9 @@ class JsonlWriter:
         line = (record.model_dump_json(exclude_none=False) + "\n").encode("utf-8")
         try:
             self._write_all(line)
+            if self._stdout:
+                self._file.flush()
+                return
             if time.monotonic() - self._synced_at >= self.sync_every_s:
                 _sync(self._file)
                 self._synced_at = time.monotonic()
@@ -68,6 +127,9 @@ class JsonlWriter:
             pass  # e.g. a device such as /dev/full: nothing to cut
 
     def close(self) -> None:
+        if self._stdout:
+            self._file.flush()  # never close the process's stdout
+            return
         try:
             _sync(self._file)
         except OSError:
@@ -121,15 +183,21 @@ def _parse_line(raw: bytes, path: Path, number: int) -> TaggedPaper:
 
 def rewrite_without(path: Path, drop_ids: set[str], keep_bytes: int) -> None:
     """Atomically rewrite OUT keeping whole lines whose id is not in drop_ids (--retry-failed)."""
+    path = check_output_path(path)  # through a symlink, never replacing it
     tmp = path.with_name(path.name + ".tmp")
-    with path.open("rb") as src, tmp.open("wb") as dst:
-        data = src.read(keep_bytes)
-        for raw in data.splitlines(keepends=True):
-            if json.loads(raw).get("id") not in drop_ids:
-                dst.write(raw)
-        dst.flush()
-        os.fsync(dst.fileno())
-    os.replace(tmp, path)
+    try:
+        with path.open("rb") as src, tmp.open("wb") as dst:
+            data = src.read(keep_bytes)
+            for raw in data.splitlines(keepends=True):
+                # read_done already parsed every non-blank line; blank ones are dropped
+                if raw.strip() and json.loads(raw).get("id") not in drop_ids:
+                    dst.write(raw)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot rewrite output ({exc.strerror}).", path=str(path)) from None
 
 
 def truncate_to(path: Path, length: int) -> None:

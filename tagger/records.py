@@ -119,10 +119,27 @@ class RunCounts(BaseModel):
     skipped_resume: int = 0
     truncated: int = 0
     not_attempted: int = Field(default=0, description="left unwritten by a stopped run")
+    cache_invalid: int = 0  # cache hits that failed validation and were asked again
+
+
+class Invocation(BaseModel):
+    """One `tagger run` that wrote OUT: what it used, did and spent."""
+
+    started_at: str
+    finished_at: str | None = None
+    wall_time_s: float = 0.0
+    model: str
+    api_base: str | None = None
+    prompt: str
+    counts: RunCounts = Field(default_factory=RunCounts)
+    usage: Usage = Field(default_factory=Usage)
+    interrupted: bool = False
+    exit_code: int | None = Field(default=None, description="None: not recorded (older tagger)")
 
 
 class RunManifest(BaseModel):
-    """Written beside OUT as OUT.run.json."""
+    """Written beside OUT as OUT.run.json. Top-level fields describe the latest invocation,
+    except `usage`, which totals every invocation in `invocations` (a --resume keeps them)."""
 
     tagger_version: str
     started_at: str
@@ -145,3 +162,5 @@ class RunManifest(BaseModel):
     )
     warnings: list[str] = Field(default_factory=list)
     skipped_invalid: SkippedRecords = Field(default_factory=SkippedRecords)
+    exit_code: int | None = None
+    invocations: list[Invocation] = Field(default_factory=list)

@@ -13,12 +13,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from tagger import __version__
-from tagger.cache import CachedAnswer, KeyMaker, KeyParts, ResultCache
-from tagger.errors import CacheError, ConfigError, ModelError, OutputError
+from tagger.atomic import check_output_path, is_stdout
+from tagger.cache import CachedAnswer, KeyMaker, KeyParts, ResultCache, valid_hit
+from tagger.errors import CacheError, ConfigError, ModelError
 from tagger.failures import FailureBudget
 from tagger.gateway import Gateway, ModelRequest
+from tagger.manifest import check_identity, exit_code, load_previous, record_invocation
 from tagger.normalize import normalize_text
-from tagger.output import JsonlWriter, read_done, rewrite_without, truncate_to, write_manifest
+from tagger.output import (
+    JsonlWriter,
+    OutputLock,
+    read_done,
+    rewrite_without,
+    truncate_to,
+    write_manifest,
+)
 from tagger.prompts import PromptSpec, render, render_pack
 from tagger.records import Paper, RunManifest, TaggedPaper, Usage
 from tagger.retry import redact_url
@@ -104,6 +113,8 @@ class Job:
         self.usage = Usage()
         self.manifest = self._new_manifest()
         self.budget = FailureBudget(settings.max_failures)
+        self.previous: RunManifest | None = None  # what OUT.run.json said before (--resume)
+        self._warned_invalid_hit = False
 
     def _new_manifest(self) -> RunManifest:
         return RunManifest(
@@ -153,6 +164,20 @@ class Job:
         *,
         total: int | None = None,
     ) -> RunManifest:
+        """`_run` holding OUT's lock: a second run on the same OUT is refused at once."""
+        if is_stdout(self.s.output):
+            return await self._run(papers, input_count, unique_count, total=total)
+        with OutputLock(self.s.output):
+            return await self._run(papers, input_count, unique_count, total=total)
+
+    async def _run(
+        self,
+        papers: Iterable[UniquePaper],
+        input_count: int,
+        unique_count: int | None = None,
+        *,
+        total: int | None = None,
+    ) -> RunManifest:
         """Tag `papers` (already deduplicated; `unique_count` is before any --limit, `total`
         how many `papers` yields when it is an iterator). Papers stream through: cache hits are
         written as they are read, misses wait in a short queue for the model, so memory does not
@@ -186,7 +211,10 @@ class Job:
             self._note_unattempted(total)
             self.manifest.wall_time_s = round(time.perf_counter() - started, 3)
             self.manifest.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-            write_manifest(self.manifest, self.s.output)
+            self.manifest.exit_code = exit_code(self.manifest)
+            record_invocation(self.manifest, self.previous)
+            if not is_stdout(self.s.output):  # `-o -`: the closing line is the summary
+                write_manifest(self.manifest, self.s.output)
             if self.recorder is not None:
                 self.recorder.finish(self.manifest)
         return self.manifest
@@ -194,8 +222,11 @@ class Job:
     def _prepare_output(self, papers: Iterable[UniquePaper]) -> tuple[Iterator[UniquePaper], int]:
         """The papers still to do, and how many OUT already has (--resume)."""
         out = self.s.output
-        if out.is_dir():
-            raise OutputError("is a directory.", path=str(out), hint="Pass a file, e.g. out.jsonl.")
+        if is_stdout(out):
+            if self.s.resume:
+                raise ConfigError("--resume needs an OUT file to continue; -o - is stdout.")
+            return iter(papers), 0
+        check_output_path(out)  # a directory, device or FIFO: one line, before reading it
         if not self.s.resume:
             if out.exists() and out.stat().st_size > 0 and not self.s.overwrite:
                 raise ConfigError(
@@ -205,6 +236,8 @@ class Job:
                 )
             return iter(papers), 0
         done, good_bytes = read_done(out)
+        self.previous = load_previous(out)
+        check_identity(self.manifest, self.previous, done)
         truncate_to(out, good_bytes)
         if self.s.retry_failed:
             failed = {pid for pid, rec in done.items() if rec.status == "failed"}
@@ -224,6 +257,9 @@ class Job:
         """Write `item` from the cache if its answer is there."""
         answer = self.cache.get(self.cache_key(item.paper)) if self.cache else None
         if answer is None:
+            return False
+        if not valid_hit(answer, self.model, item.paper.title):
+            self._invalid_hit()
             return False
         original = Usage(
             prompt_tokens=answer.prompt_tokens,
@@ -376,6 +412,15 @@ class Job:
         c = self.manifest.counts
         if self.manifest.stopped is not None:
             c.not_attempted = max(total - c.skipped_resume - c.tagged - c.failed, 0)
+
+    def _invalid_hit(self) -> None:
+        """A damaged or stale cache entry is a miss, counted and warned about once."""
+        self.manifest.counts.cache_invalid += 1
+        if not self._warned_invalid_hit:
+            self._warned_invalid_hit = True
+            message = "a cached answer failed validation (damaged cache?); asking the model again."
+            self.warn(f"tagger: warning: {message}")
+            self.manifest.warnings.append(message)
 
     def _remember(self, paper: Paper, output: TagSummary, usage: Usage) -> None:
         if self.cache is None:

@@ -53,7 +53,9 @@ def test_invalid_batch_answers_are_failed_with_reason_then_retryable(tmp_path: P
     with FakeBatchServer(polls_before_done=0) as server:
         server.enqueue({"content": json.dumps({"tags": ["not-a-tag"], "summary": "x"})})
         base = ["--model", "openai/fake", "--api-base", server.base_url, "--limit", "3"]
-        main(["run", str(SAMPLES), "-o", str(out), *base, "--batch", "--poll-interval", "0"])
+        with pytest.raises(SystemExit) as exited:  # a failed paper: exit 1
+            main(["run", str(SAMPLES), "-o", str(out), *base, "--batch", "--poll-interval", "0"])
+        assert exited.value.code == 1
         failed = [r for r in rows(out) if r["status"] == "failed"]
         assert len(failed) == 1 and "--retry-failed" in str(failed[0]["error"])
         main(["run", str(SAMPLES), "-o", str(out), *base, "--retry-failed"])

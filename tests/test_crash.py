@@ -348,13 +348,17 @@ async def test_cache_write_failure_keeps_the_answers(
 # --- the output's disk -------------------------------------------------------------------
 
 
-def test_disk_full_is_a_clear_error(tmp_path: Path, tagger: Callable[..., Result]) -> None:
+def test_output_onto_a_device_is_refused_before_any_call(
+    tmp_path: Path, tagger: Callable[..., Result]
+) -> None:
     out = tmp_path / "out.jsonl"
-    out.symlink_to("/dev/full")
+    out.symlink_to("/dev/full")  # writing through it once replaced /dev/full with a file
     source = write_papers(tmp_path / "papers.jsonl", 3)
     with FakeOpenAI() as server:
         result = tagger("run", str(source), "-o", str(out), *model_args(server))
-    assert_one_line_error(result, str(out), "No space left on device", "--resume")
+        assert not server.requests
+    assert_one_line_error(result, str(out), "not a regular file", "-o -")
+    assert out.is_symlink()
 
 
 def test_output_under_a_file_is_a_clear_error(

@@ -126,7 +126,7 @@ def test_transport_faults_are_retried_bounded_and_counted(
     source = papers(*script, "Healthy one", "Healthy two")
     with FakeOpenAI(default=ByTitle(script)) as server:
         run = tagger(source, server)
-    assert run.code == 0
+    assert run.code == 1  # some papers failed: exit 1
     assert_clean_stderr(run)
     calls = calls_per_title(server)
     # Transport retries are capped at 3 per request: 4 calls, then the paper fails.
@@ -173,7 +173,7 @@ def test_bad_answers_are_reasked_then_failed(tagger: Tagger, papers: Callable[..
     source = papers(*script)
     with FakeOpenAI(default=ByTitle(script)) as server:
         run = tagger(source, server)
-    assert run.code == 0
+    assert run.code == 1  # some papers failed: exit 1
     assert_clean_stderr(run)
     calls = calls_per_title(server)
     assert calls["Hopeless"] == 3  # the first answer and max_retries=2 re-asks, no more

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import click
 from pydantic import BaseModel
 
-from tagger.atomic import _mode_for
+from tagger.atomic import _mode_for, check_output_path, is_stdout
 from tagger.cli.common import WarningPrinter
 from tagger.dedup import DEFAULT_THRESHOLD, DedupCounts, DedupGroup, Deduplicator
 from tagger.errors import ConfigError, OutputError
@@ -112,7 +113,11 @@ def _summary(
 
 
 def _write_atomic(path: str, lines: Iterable[str]) -> None:
-    """Write beside ``path`` and rename, so a crash never leaves half a file."""
+    """Write beside ``path`` and rename, so a crash never leaves half a file (`-` is stdout)."""
+    if is_stdout(path):
+        sys.stdout.writelines(line + "\n" for line in lines)
+        return
+    path = str(check_output_path(path))  # through a symlink; never onto a device or FIFO
     directory = os.path.dirname(os.path.abspath(path))
     tmp = None
     try:

@@ -338,12 +338,12 @@ def _deliver(
     opts: RenderOptions,
 ) -> None:
     """Write (file or stdout), then send: the state is only touched once both succeeded."""
-    from tagger.atomic import write_atomic
+    from tagger.atomic import write_output
     from tagger.digest import render
 
     text = render(result, fmt, opts)
     if output is not None:
-        write_atomic(output, text)
+        write_output(output, text)  # `-o -` is stdout
     elif smtp is None:
         click.echo(text, nl=False)
     if smtp is not None:

@@ -107,9 +107,10 @@ def eval_(
     Exits 0 when every paper was answered (and the --baseline gate passed), 1 when a paper
     failed or a --metric dropped by more than --max-drop, 2 on a usage or input error.
     """
+    from tagger.atomic import is_stdout, write_output
     from tagger.cache import tagger_home
     from tagger.evaluate.predict import PredictOptions
-    from tagger.evaluate.report import report_paths, write_reports
+    from tagger.evaluate.report import report_paths, to_markdown, write_reports
     from tagger.evaluate.session import EvalOptions, ModelChoice, run_eval
 
     options = EvalOptions(
@@ -129,12 +130,15 @@ def eval_(
             use_cache=not no_cache, concurrency=concurrency, progress=progress, pack=pack
         ),
     )
-    paths = report_paths(output, tagger_home())
+    to_stdout = output is not None and is_stdout(output)  # `-o -`: the Markdown report
+    paths = report_paths(None if to_stdout else output, tagger_home())
     report = run_eval(options, paths)
     written = write_reports(report, paths)
     record_eval_report(report, echo_err)
     if as_json:
         click.echo(report.model_dump_json(indent=2))
+    elif to_stdout:
+        write_output("-", to_markdown(report))  # files still go under $TAGGER_HOME/evals
     else:
         _print_table(report, str(paths.markdown or paths.html or paths.json))
     for warning in [*report.notes, *(report.gate.warnings if report.gate else [])]:

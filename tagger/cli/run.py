@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,6 +120,7 @@ def run(
 
     Writes one JSON line per unique paper as it finishes, and OUT.run.json beside it.
     """
+    from tagger.atomic import is_stdout
     from tagger.cache import ResultCache
     from tagger.output import manifest_path
     from tagger.pipeline import open_unique
@@ -128,6 +130,8 @@ def run(
 
     if retry_failed:
         resume = True
+    if is_stdout(output) and as_json:
+        raise ConfigError("--json prints to stdout, which -o - already uses for the records.")
     setup = build_setup(
         model=model,
         api_base=api_base,
@@ -163,7 +167,7 @@ def run(
     cache = None if no_cache else ResultCache()
     try:
         with open_unique(list(inputs), fmt=fmt, threshold=threshold, warn=printer) as source:
-            printer.finish(f" (all in {manifest_path(output)})")
+            printer.finish("" if is_stdout(output) else f" (all in {manifest_path(output)})")
             job = Job(
                 settings,
                 setup.gateway,
@@ -181,22 +185,22 @@ def run(
     finally:
         if cache is not None:
             cache.close()
-    c, u = manifest.counts, manifest.usage
+    c, u = manifest.counts, job.usage  # this invocation; OUT.run.json also keeps the totals
     limited = f", first {count} (--limit)" if count < c.unique else ""
     echo_err(
         f"{c.input} records -> {c.unique} unique{limited}; tagged {c.tagged} ({c.cached} cached), "
         f"failed {c.failed}, skipped {c.skipped_resume} already done -> {output} "
         f"[{manifest.wall_time_s:.1f}s, {u.prompt_tokens + u.completion_tokens} tokens, "
-        f"{format_cost(u.cost_usd)}]{manifest.skipped_invalid.phrase()}"
+        f"{format_cost(u.cost_usd)}]{manifest.skipped_invalid.phrase()}" + _redo_hint(manifest)
     )
     if as_json:
         click.echo(json.dumps(manifest.model_dump(mode="json"), indent=2))
     _report_stop(manifest)
+    _finish(manifest)
 
 
 def _report_stop(manifest: RunManifest) -> None:
-    """A stopped run says why in one line and exits non-zero: 2 when the setup must be fixed
-    (key, model name), 1 when too many papers failed."""
+    """A stopped run says why in one line (its exit code says whether to fix the setup)."""
     if manifest.stopped is None:
         return
     left = manifest.counts.not_attempted
@@ -204,7 +208,23 @@ def _report_stop(manifest: RunManifest) -> None:
         f"tagger: error: run stopped: {manifest.stopped}; {left} papers not attempted. "
         "Fix the cause, then rerun with --retry-failed (answered papers are kept)."
     )
-    raise SystemExit(2 if manifest.stopped_by_cause else 1)
+
+
+def _redo_hint(manifest: RunManifest) -> str:
+    """Appended to the closing line when not every paper was answered."""
+    from tagger.manifest import closing_line
+
+    line = closing_line(manifest)
+    return "" if line is None or manifest.stopped else f"; {line}"
+
+
+def _finish(manifest: RunManifest) -> None:
+    """The run's exit code (1: some papers failed; 2: stopped by a cause to fix)."""
+    from tagger.manifest import exit_code
+
+    code = exit_code(manifest)
+    if code:
+        sys.exit(code)  # like eval's gate: SystemExit passes through click to the shell
 
 
 def _use_workers(setup: ModelSetup, workers: int, batch: bool) -> None:

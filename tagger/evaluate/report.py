@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tagger.atomic import write_atomic
 from tagger.errors import OutputError
 from tagger.evaluate.models import EvalReport
 from tagger.evaluate.tables import Table, header_lines, tables
@@ -71,7 +72,7 @@ def write_reports(report: EvalReport, paths: ReportPaths) -> list[Path]:
 def _write(path: Path, text: str) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text)  # through a symlink; never onto a device or FIFO
     except OSError as exc:
         raise OutputError(f"cannot write the report ({exc.strerror}).", path=str(path)) from None
     return path

@@ -243,3 +243,37 @@ def test_an_empty_day_sends_nothing_and_says_so(
     result = daily(capsys, config, "2024-03-16")
     assert result.code == 0, result.err
     assert "no new papers for 2024-03-16" in result.err and room.envelopes == []
+
+
+def test_papers_that_fail_are_left_out_and_the_rest_is_sent(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    arxiv: FakeApis,
+    hf: FakeApis,
+    mailroom: tuple[str, Mailroom],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`tagger run` exits 1 when some papers failed; the daily job still sends the others."""
+    from fake_openai import FakeOpenAI, first_tag_answer
+
+    def fails_on_video(body: dict[str, Any]) -> dict[str, Any]:
+        if any("Video Diffusion" in str(m.get("content")) for m in body["messages"]):
+            return {"content": json.dumps({"tags": ["no-such-tag"], "summary": "Bad."})}
+        return first_tag_answer(body)
+
+    address, room = mailroom
+    config = write_config(tmp_path, arxiv, hf, address)
+    with FakeOpenAI(default=fails_on_video) as server:
+        data = json.loads(config.read_text())
+        config.write_text(
+            json.dumps({**data, "model": "openai/fake", "api_base": server.base_url}),
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("TAGGER_API_KEY", "sk-test-daily")
+        serve_day(arxiv, hf, "2024-03-14")
+        result = daily(capsys, config, "2024-03-14")
+    assert result.code == 0, result.err
+    assert "1 of" in result.err and "left out of this digest" in result.err
+    assert len(room.envelopes) == 1
+    _, text = mail(room, 0)
+    assert "Video Diffusion Transformers" not in text and "Image Diffusion" in text

@@ -25,5 +25,31 @@ def tag_papers(config: DailyConfig, papers: Path, tagged: Path) -> None:
         code = run.main(args=args, prog_name="tagger run", standalone_mode=False)
     except SystemExit as exc:
         code = exc.code
-    if code not in (None, 0):
-        raise TaggerError(f"`tagger run` exited with code {code}.", path=str(tagged))
+    if code in (None, 0) or _some_answered(tagged, code):
+        return
+    raise TaggerError(f"`tagger run` exited with code {code}.", path=str(tagged))
+
+
+def _some_answered(tagged: Path, code: object) -> bool:
+    """Exit 1 with the run finished (not stopped) means some papers failed: today's digest
+    goes out with the answered ones, and says so; a stopped or unanswered run is a failed step."""
+    import click
+
+    from tagger.output import manifest_path
+    from tagger.records import RunManifest
+
+    if code != 1:
+        return False
+    try:
+        manifest = RunManifest.model_validate_json(manifest_path(tagged).read_bytes())
+    except (OSError, ValueError):
+        return False
+    counts = manifest.counts
+    if manifest.stopped is not None or counts.tagged == 0:
+        return False
+    click.echo(
+        f"tagger daily: warning: {counts.failed} of {counts.tagged + counts.failed} papers "
+        "could not be tagged and are left out of this digest.",
+        err=True,
+    )
+    return True

@@ -128,10 +128,13 @@ def _count_metrics(papers: Sequence[PaperResult]) -> dict[str, float]:
 
 
 def _summary_metrics(papers: Sequence[PaperResult]) -> dict[str, float]:
+    """ROUGE only over papers with a reference summary; with none, ROUGE is left out (not
+    measured), never reported as 0."""
     scored = [p.rouge for p in papers if p.rouge is not None]
     written = [p for p in papers if p.summary]
+    rouge_means = {name: mean([r[name] for r in scored]) for name in ROUGE_TYPES} if scored else {}
     return {
-        **{name: mean([r[name] for r in scored]) for name in ROUGE_TYPES},
+        **rouge_means,
         "compliance": mean([float(p.compliant) for p in papers]),
         "one_sentence": mean([float(p.one_sentence) for p in papers]),
         "short_enough": mean([float(p.short_enough) for p in papers]),

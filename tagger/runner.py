@@ -244,14 +244,19 @@ class Job:
             if failed:
                 rewrite_without(out, failed, good_bytes)
                 done = {pid: rec for pid, rec in done.items() if pid not in failed}
-        return self._skip_done(papers, set(done)), len(done)
+        return self._skip_done(papers, done), len(done)
 
-    def _skip_done(self, papers: Iterable[UniquePaper], done: set[str]) -> Iterator[UniquePaper]:
+    def _skip_done(
+        self, papers: Iterable[UniquePaper], done: dict[str, TaggedPaper]
+    ) -> Iterator[UniquePaper]:
+        counts = self.manifest.counts
         for item in papers:
-            if item.paper.id in done:
-                self.manifest.counts.skipped_resume += 1
-            else:
+            kept = done.get(item.paper.id)
+            if kept is None:
                 yield item
+                continue
+            counts.skipped_resume += 1
+            counts.failed_earlier += kept.status == "failed"  # still failed: not "every paper ok"
 
     def _serve_cached(self, item: UniquePaper, writer: JsonlWriter) -> bool:
         """Write `item` from the cache if its answer is there."""

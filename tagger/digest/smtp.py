@@ -66,8 +66,7 @@ def smtp_settings(
     password = os.environ.get(PASSWORD_ENV) if user else None
     if user and not password:
         raise ConfigError(
-            f"{named['user']} {user} needs its password in the environment variable "
-            f"{PASSWORD_ENV}."
+            f"{named['user']} {user} needs its password in the environment variable {PASSWORD_ENV}."
         )
     if security not in SECURITY_CHOICES:
         raise ConfigError(f"{named['security']} must be one of {', '.join(SECURITY_CHOICES)}.")

@@ -139,7 +139,7 @@ def _collect(
     except ValidationError as exc:
         first = exc.errors()[0]
         reason = f"invalid output in batch ({first['msg']}); rerun with --retry-failed to re-ask"
-        job._write_failed(writer, item, reason)
+        job._write_failed(writer, item, reason, raw=result["content"])
         return
     raw_usage = result.get("usage") or {}
     usage = Usage(
@@ -149,7 +149,9 @@ def _collect(
     )
     job.usage.add(usage)
     job._remember(item.paper, output, usage)
-    job._write_ok(writer, item, output.tags, output.summary, cached=False, usage=usage)
+    job._write_ok(
+        writer, item, output.tags, output.summary, cached=False, usage=usage, raw=result["content"]
+    )
     job.progress.advance()
 
 

@@ -365,7 +365,15 @@ class Job:
         for key, item in zip(titles, items, strict=True):
             answer = answers[key]
             self._remember(item.paper, answer, share)
-            self._write_ok(writer, item, answer.tags, answer.summary, cached=False, usage=share)
+            self._write_ok(  # raw: the pack's whole answer, the same for each of its papers
+                writer,
+                item,
+                answer.tags,
+                answer.summary,
+                cached=False,
+                usage=share,
+                raw=result.raw_text,
+            )
             self.progress.advance()
         return True
 

@@ -28,7 +28,8 @@ def parse_listing(body: bytes, url: str) -> list[FetchedPaper]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise FetchError(
             f"the daily-papers API at {url} answered something that is not JSON ({exc}).",
-            hint="Check the API URL (--api-url, or api_url in daily.yaml); if it is Hugging Face, try again later.",
+            hint="Check the API URL (--api-url, or api_url in daily.yaml); if it is Hugging "
+            "Face, try again later.",
         ) from None
     if not isinstance(items, list):
         raise FetchError(

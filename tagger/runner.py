@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from tagger import __version__
 from tagger.atomic import check_output_path, is_stdout
 from tagger.cache import CachedAnswer, KeyMaker, KeyParts, ResultCache, valid_hit
-from tagger.errors import CacheError, ConfigError, ModelError
+from tagger.errors import CacheError, ConfigError, ModelError, TaggerError
 from tagger.failures import FailureBudget
 from tagger.gateway import Gateway, ModelRequest
 from tagger.manifest import check_identity, exit_code, load_previous, record_invocation
@@ -201,8 +201,12 @@ class Job:
                 await run_batch(self, misses, writer, self.s.batch)
             else:
                 await self._call_model(todo, writer)
-        except BaseException:
+        except (KeyboardInterrupt, asyncio.CancelledError):
             self.manifest.interrupted = True
+            raise
+        except BaseException as exc:  # a setup error found on the way (or a bug): not Ctrl-C
+            self.manifest.stopped = str(exc) or type(exc).__name__
+            self.manifest.stopped_by_cause = isinstance(exc, TaggerError)
             raise
         finally:
             writer.close()

@@ -68,6 +68,9 @@ def test_missing_key_stops_before_any_call(
     assert result.err_lines[0].startswith("tagger: error: ")
     assert read_rows(out) == []  # no paper marked failed for a setup problem
     assert time.perf_counter() - started < 10  # no retries through backoff
+    manifest = json.loads((tmp_path / "out.run.json").read_text())  # a setup error, no Ctrl-C
+    assert manifest["interrupted"] is False and manifest["exit_code"] == 2
+    assert "OPENAI_API_KEY" in manifest["stopped"]
 
 
 def test_missing_key_reported_as_500_is_an_auth_error() -> None:

@@ -156,6 +156,26 @@ def test_a_lock_left_by_a_killed_run_does_not_block_the_next(
     assert len(read_rows(out)) == 5
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_writes_the_manifest_marked_interrupted(
+    tmp_path: Path, tagger_home: Path, capsys: pytest.CaptureFixture[str], stop: signal.Signals
+) -> None:
+    source, out = write_papers(tmp_path / "p.jsonl", 5), tmp_path / "o.jsonl"
+    held = HeldServer(expected=1)
+    with held.server as server:
+        args = [str(source), "-o", str(out), *model_args(server), "--concurrency", "1"]
+        proc = start_run(args, tagger_home)
+        assert held.asked.wait(60)
+        proc.send_signal(stop)
+        _, err = proc.communicate(timeout=60)
+        held.release()
+        assert proc.returncode == 130, err
+        written = manifest(out)
+        assert written["interrupted"] is True and written["exit_code"] == 130
+        assert run_cli(capsys, *args, "--resume").code == 0  # and --resume continues
+    assert len(read_rows(out)) == 5
+
+
 # --- 3. --resume and --batch --resume identity ----------------------------------------------
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -181,7 +185,8 @@ def run(
             papers = limit_papers(source, limit)
             count = min(source.unique_count, limit or source.unique_count)
             run = job.run(papers, source.input_count, source.unique_count, total=count)
-            manifest = asyncio.run(run)
+            with sigterm_as_ctrl_c():
+                manifest = asyncio.run(run)
     finally:
         if cache is not None:
             cache.close()
@@ -253,3 +258,17 @@ def _default_concurrency(gateway: object, is_local: bool) -> int:
     if pool is not None:
         return int(pool.total_concurrency)
     return 32 if is_local else 8  # local: two micro-batches in flight keep the cores busy
+
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (systemd, `kill`, a CI timeout) stops a run as Ctrl-C does: asyncio's SIGINT
+    handler cancels the run, which writes what was answered and its manifest, then exit 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -50,7 +50,7 @@ def classify(exc: BaseException) -> type[ModelError]:
         return type(exc)
     if isinstance(exc, TimeoutError | openai.APITimeoutError):
         return ModelTimeoutError
-    if isinstance(exc, openai.APIConnectionError):
+    if isinstance(exc, openai.APIConnectionError) or _connection_failure(exc) is not None:
         return ModelTransportError
     status = getattr(exc, "status_code", None)
     if not isinstance(status, int):
@@ -64,6 +64,22 @@ def classify(exc: BaseException) -> type[ModelError]:
     if _is_per_paper(exc):
         return ModelInputError
     return ModelRequestError if status >= 400 else ModelError
+
+
+def _connection_failure(exc: BaseException) -> BaseException | None:
+    """The transport error under litellm's wrapper: litellm files a refused or dropped
+    connection as "InternalServerError ... 500", which no server ever said."""
+    import httpx
+    import openai
+
+    seen, cause = 0, exc.__cause__ or exc.__context__
+    while cause is not None and seen < 8:
+        if isinstance(cause, openai.APIConnectionError | httpx.TransportError):
+            while isinstance(cause.__cause__ or cause.__context__, httpx.TransportError):
+                cause = cause.__cause__ or cause.__context__  # the most specific one
+            return cause
+        seen, cause = seen + 1, cause.__cause__ or cause.__context__
+    return None
 
 
 def _is_per_paper(exc: BaseException) -> bool:
@@ -181,6 +197,11 @@ def failure(exc: BaseException, max_retries: int, secrets: Iterable[str | None])
         detail = redact(" ".join(str(cause).strip().splitlines()[:4]), secrets)
         text = f"invalid output after {max_retries + 1} attempts: {detail}"
         return kind(shorten(text, 2 * MAX_REASON_CHARS))
+    transport = _connection_failure(cause)
+    if transport is not None:  # what failed, not litellm's "HTTP 500"
+        text = re.sub(r" ssl:<[^>]*>", "", str(transport)) or type(transport).__name__
+        detail = redact(text, secrets)
+        return kind(shorten(f"cannot reach the API ({type(transport).__name__}): {detail}"))
     status = getattr(cause, "status_code", None)
     prefix = f"HTTP {status}: " if isinstance(status, int) else ""
     return kind(shorten(f"{type(cause).__name__}: {prefix}{redact(str(cause), secrets)}"))

@@ -86,6 +86,30 @@ def test_missing_key_reported_as_500_is_an_auth_error() -> None:
     assert isinstance(failure(exc, 2, []), ModelAuthError)
 
 
+async def test_a_refused_connection_is_a_transport_error_not_http_500() -> None:
+    """litellm files a refused connection as InternalServerError 500: say what happened."""
+    import socket
+
+    import litellm
+
+    from tagger.errors import ModelTransportError
+    from tagger.retry import failure, is_retryable
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(Exception) as caught:
+        await litellm.acompletion(
+            model="openai/m", api_base=f"http://127.0.0.1:{port}/v1", api_key=KEY,
+            messages=[{"role": "user", "content": "hi"}], num_retries=0, max_retries=0,
+        )  # fmt: skip
+    assert is_retryable(caught.value)  # the next attempt may connect
+    error = failure(caught.value, 2, [KEY])
+    assert isinstance(error, ModelTransportError)
+    assert "500" not in error.message and "cannot reach the API" in error.message
+    assert f"127.0.0.1:{port}" in error.message and "SSLContext" not in error.message
+
+
 async def test_long_provider_message_is_cut_at_a_word(request_for_test: ModelRequest) -> None:
     words = " ".join(f"word{n:03d}" for n in range(80))
     with FakeOpenAI() as server:

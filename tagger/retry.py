@@ -72,14 +72,16 @@ def _connection_failure(exc: BaseException) -> BaseException | None:
     import httpx
     import openai
 
-    seen, cause = 0, exc.__cause__ or exc.__context__
-    while cause is not None and seen < 8:
-        if isinstance(cause, openai.APIConnectionError | httpx.TransportError):
-            while isinstance(cause.__cause__ or cause.__context__, httpx.TransportError):
-                cause = cause.__cause__ or cause.__context__  # the most specific one
-            return cause
-        seen, cause = seen + 1, cause.__cause__ or cause.__context__
-    return None
+    chain: list[BaseException] = []
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and len(chain) < 8:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    found = [c for c in chain if isinstance(c, openai.APIConnectionError | httpx.TransportError)]
+    if not found:
+        return None
+    transport = [c for c in found if isinstance(c, httpx.TransportError)]
+    return (transport or found)[-1]  # the most specific one
 
 
 def _is_per_paper(exc: BaseException) -> bool:

@@ -20,8 +20,10 @@ def manifest_path(out: Path) -> Path:
 
 
 def lock_path(out: Path) -> Path:
-    """Hidden, so `tagger run DIR` never reads it as input."""
-    return out.with_name(f".{out.name}.lock")
+    """Hidden, so `tagger run DIR` never reads it as input; beside the file OUT really is, so a
+    symlink to OUT (or OUT named by another path) takes the same lock."""
+    real = Path(os.path.realpath(out))
+    return real.with_name(f".{real.name}.lock")
 
 
 class OutputLock:

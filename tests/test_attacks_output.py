@@ -139,6 +139,26 @@ def test_a_second_run_on_the_same_out_is_refused_at_once(
     assert len(rows) == 6 and len({r["id"] for r in rows}) == 6
 
 
+def test_a_symlink_to_out_takes_the_same_lock(
+    tmp_path: Path, tagger_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, out = write_papers(tmp_path / "p.jsonl", 4), tmp_path / "real.jsonl"
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(out)
+    held = HeldServer(expected=1)
+    with held.server as server:
+        first = start_run([str(source), "-o", str(link), *model_args(server)], tagger_home)
+        try:
+            assert held.asked.wait(60), "the first run never asked the model"
+            second = run_cli(capsys, str(source), "-o", str(out), *model_args(server), "--resume")
+        finally:
+            held.release()
+            _, err = first.communicate(timeout=120)
+    assert second.code == 2 and "is being written by process" in second.err, second.err
+    assert first.returncode == 0, err
+    assert len(read_rows(out)) == 4
+
+
 def test_a_lock_left_by_a_killed_run_does_not_block_the_next(
     tmp_path: Path, tagger_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

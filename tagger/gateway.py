@@ -30,7 +30,7 @@ from tagger.retry import (
     url_secrets,
 )
 from tagger.retry import redact as redact  # where batch.py and older callers look for it
-from tagger.spend import answer_usage, cache_markers, spent_usage
+from tagger.spend import answer_usage, cache_markers, read_usage, spent_usage
 from tagger.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ LOCAL_WRITE_ATTEMPTS = 3  # as instructor's max_retries=2: the first try and two
 MAX_BUSY_WAIT_S = 0.1  # longest single wait for a free endpoint slot in a pool
 # Per request: [transport retries, calls instructor made]; calls - 1 are its re-asks.
 _retries_this_request: contextvars.ContextVar[list[int]] = contextvars.ContextVar("retries")
+# Every response the request in flight got (re-asks included): what it is billed for.
+_responses_this_request: contextvars.ContextVar[list[Usage]] = contextvars.ContextVar("responses")
 # The validation context of the request in flight (see `_prepared`).
 _request_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "request_context", default=None
@@ -171,7 +173,7 @@ class LiteLLMGateway:
             counter[1] += 1
         for attempt in range(self.transport_retries + 1):
             try:
-                return await self._attempt(kwargs)
+                response = await self._attempt(kwargs)
             except Exception as exc:
                 if attempt >= self.transport_retries or not is_retryable(exc):
                     raise
@@ -179,6 +181,11 @@ class LiteLLMGateway:
                     counter[0] += 1
                 wait = retry_after_s(exc)  # "Retry-After: 0" means now, not "use backoff"
                 await self._sleep(backoff_s(attempt) if wait is None else wait)
+                continue
+            responses = _responses_this_request.get(None)
+            if responses is not None:  # every answer is billed, valid or not; read now, as
+                responses.append(read_usage(getattr(response, "usage", None)))  # instructor
+            return response  # adds later attempts into the first response's usage object
         raise AssertionError("unreachable")
 
     async def _attempt(self, kwargs: dict[str, Any]) -> Any:
@@ -208,8 +215,10 @@ class LiteLLMGateway:
         """One validated answer: `complete` without the paper (what a worker process receives)."""
         self.preflight()
         client = self._instructor()
-        counter = [0, 0]
+        counter: list[int] = [0, 0]
+        responses: list[Usage] = []
         _retries_this_request.set(counter)
+        _responses_this_request.set(responses)
         _request_context.set(context)
         started = time.perf_counter()
         try:
@@ -222,14 +231,14 @@ class LiteLLMGateway:
             )
         except Exception as exc:
             error = failure(exc, self.max_retries, self._secrets())
-            error.usage = spent_usage(self.model, getattr(exc, "total_usage", None))
+            error.usage = spent_usage(self.model, responses)
             error.usage.retries = _retries(counter)
             error.usage.latency_s = time.perf_counter() - started
             text = _raw_text(getattr(exc, "last_completion", None))
             if text is not None and not contains_secret(text, self._secrets()):
                 error.raw_text = text  # so `tagger view` can show what the model said
             raise error from exc
-        usage = answer_usage(self.model, output, raw, counter[1])
+        usage = answer_usage(self.model, raw, responses)
         usage.retries = _retries(counter)
         usage.latency_s = time.perf_counter() - started
         if contains_secret(output.model_dump_json(), self._secrets()):

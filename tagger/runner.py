@@ -387,7 +387,7 @@ class Job:
             result = await self.gateway.complete(request)
         except ModelError as exc:
             self._count_spent(exc)
-            self._write_failed(writer, item, exc.message, raw=exc.raw_text)
+            self._write_failed(writer, item, exc.message, raw=exc.raw_text, usage=exc.usage)
             self._judge(exc)
             return
         self._judge(None)
@@ -500,9 +500,18 @@ class Job:
         self.manifest.counts.truncated += int(item.paper.truncated)
 
     def _write_failed(
-        self, writer: JsonlWriter, item: UniquePaper, reason: str, raw: str | None = None
+        self,
+        writer: JsonlWriter,
+        item: UniquePaper,
+        reason: str,
+        raw: str | None = None,
+        usage: Usage | None = None,
     ) -> None:
-        record = self._record(item, tags=[], summary=None, status="failed", error=reason)
+        """`usage`: what the failed attempts spent (None: not known, e.g. a batch result)."""
+        spent = usage if usage is not None and usage.calls else None
+        record = self._record(
+            item, tags=[], summary=None, status="failed", error=reason, usage=spent
+        )
         writer.write(record)
         if self.recorder is not None:
             self.recorder.add(item.paper, record, raw)

@@ -4,6 +4,7 @@ litellm's responses or instructor's totals over every attempt, failed ones inclu
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 from tagger.records import Usage
@@ -66,18 +67,26 @@ def price(model: str, usage: Usage) -> float | None:
     return float(prompt_cost + completion_cost)
 
 
-def answer_usage(model: str, output: Any, raw: Any, attempts: int) -> Usage:
-    """A validated answer's usage over its `attempts` (instructor sums re-asks' tokens)."""
-    usage = read_usage(getattr(output, "_total_usage", None) or getattr(raw, "usage", None))
+def answer_usage(model: str, raw: Any, responses: Sequence[Usage]) -> Usage:
+    """A validated answer's usage: `raw`'s alone, or with re-asks every response's summed."""
+    if len(responses) > 1:
+        return spent_usage(model, responses)
+    usage = responses[0].model_copy() if responses else read_usage(getattr(raw, "usage", None))
     # One attempt: litellm already priced this response while logging it (pricing it again
-    # costs ~1 ms); after re-asks that price covers the last attempt only, so price the total.
+    # costs ~1 ms).
     cost = (getattr(raw, "_hidden_params", None) or {}).get("response_cost")
-    usage.cost_usd = float(cost) if cost is not None and attempts <= 1 else price(model, usage)
+    usage.cost_usd = float(cost) if cost is not None else price(model, usage)
     return usage
 
 
-def spent_usage(model: str, total: Any) -> Usage:
-    """What a failed call spent: instructor's total over the attempts that got an answer."""
-    usage = read_usage(total)
+def spent_usage(model: str, responses: Sequence[Usage]) -> Usage:
+    """What a call spent over all its attempts: the usage of every response it got, re-asks
+    included (instructor's own total on a failure kept only one attempt's)."""
+    usage = Usage(calls=1)
+    for one in responses:
+        usage.prompt_tokens += one.prompt_tokens
+        usage.completion_tokens += one.completion_tokens
+        usage.cached_prompt_tokens += one.cached_prompt_tokens
+        usage.cache_write_tokens += one.cache_write_tokens
     usage.cost_usd = price(model, usage)
     return usage

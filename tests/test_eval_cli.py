@@ -28,14 +28,16 @@ def tagger(capsys: pytest.CaptureFixture[str], *args: str) -> CliResult:
 
 class Oracle:
     """Answers by model name: good = the gold tags, bad = always 'llm', flaky = good every other
-    call for a title, fails = 400 for one title, down = 400 for every title. A prompt saying
+    call for a title, fails = 400 for one title, down = 400 for every title, invalid = a tag
+    outside the taxonomy for every title. A prompt saying
     STRICT keeps only the first tag."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
 
     def __call__(self, body: dict[str, Any]) -> Reply:
-        title = re.search(r"Title: (.*)", body["messages"][-1]["content"])
+        text = "\n".join(str(m.get("content")) for m in body["messages"][1:])  # re-asks too
+        title = re.search(r"Title: (.*)", text)
         assert title is not None
         name, model = title.group(1).strip(), body["model"]
         self.calls[name] += 1
@@ -44,6 +46,8 @@ class Oracle:
         tags = list(GOLD_TAGS[name])
         if model == "bad" or (model == "flaky" and self.calls[name] % 2 == 0):
             tags = ["llm"]
+        if model == "invalid":  # a tag outside the taxonomy, every re-ask too
+            tags = ["not-a-tag"]
         if "STRICT" in body["messages"][0]["content"]:
             tags = tags[:1]
         summary = f"Studies {name.lower()} on 7 benchmarks."
@@ -93,6 +97,26 @@ def test_reevaluating_an_unchanged_prompt_costs_nothing(
     metrics = report(tmp_path / "b.json")["systems"][0]["metrics"]
     assert metrics["cached"] == 4 and metrics["cost_usd_spent"] == 0
     assert metrics["prompt_tokens_per_paper"] > 0  # cached answers keep their original usage
+
+
+def test_failed_papers_still_count_what_their_calls_spent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], server: FakeOpenAI
+) -> None:
+    result = tagger(capsys, *remote(server, "invalid"), "-o", str(tmp_path / "r.json"))
+    assert result.code == 1 and "failed on every paper" in result.err
+    calls = len(server.requests)
+    metrics = report(tmp_path / "r.json")["systems"][0]["metrics"]
+    assert metrics["failed"] == 4 and calls > 4  # every paper re-asked, then failed
+    assert metrics["prompt_tokens_per_paper"] > 0  # the failed calls' tokens are not dropped
+    log = tmp_path / "r.predictions.jsonl"
+    usages = [json.loads(line)["usage"] for line in log.read_text().splitlines()]
+    sent = sum(  # what the fake server counted as prompt tokens, re-asks included
+        len(str(m.get("content", "")).split())
+        for r in server.requests
+        for m in r["body"]["messages"]
+    )
+    assert sum(u["prompt_tokens"] for u in usages) == sent
+    assert sum(u["calls"] + u["retries"] for u in usages) == calls
 
 
 def test_baseline_gate_exit_codes(

@@ -66,6 +66,9 @@ def test_runs_list_show_papers_round_trip_every_out_line(
     assert "maximum context length" in shown["failures"][0]["error"]
     text = invoke(capsys, "runs", "show", "1").out
     assert "failures: 1" in text and "maximum context length" in text
+    assert "cost unknown" in text and "$0.0000" not in text  # openai/fake has no known price
+    listing = invoke(capsys, "runs", "list").out
+    assert listing.count("cost unknown") == 2 and "$0.0000" not in listing
     assert (tagger_home / "store.db").exists()
     assert invoke(capsys, "store", "path").out.strip() == str(tagger_home / "store.db")
 

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from tagger.cli.store import open_for_reading, read_store_option
+from tagger.records import format_cost
 
 
 @click.group()
@@ -35,7 +36,7 @@ def list_(store_file: Path | None, limit: int, as_json: bool) -> None:
             f"{r['id']:>5}  {r['started_at']}  {r['kind']:<4}  {r['status']:<11}  "
             f"{r['model'] or '-'}  {r['prompt'] or '-'}  tagged {r['tagged'] or 0} "
             f"({r['cached'] or 0} cached), failed {r['failed'] or 0}, "
-            f"${(r['cost_usd'] or 0):.4f}"
+            f"{format_cost(r['cost_usd'])}"
         )
 
 
@@ -63,7 +64,7 @@ def show(run_id: int, store_file: Path | None, as_json: bool) -> None:
     )
     click.echo(
         f"spend: {run['prompt_tokens']} prompt + {run['completion_tokens']} completion tokens, "
-        f"{run['calls']} calls, ${(run['cost_usd'] or 0):.4f}, {run['wall_time_s']} s"
+        f"{run['calls']} calls, {format_cost(run['cost_usd'])}, {run['wall_time_s']} s"
     )
     _echo_failures(run["failures"])
 

@@ -86,6 +86,11 @@ def test_a_paper_shows_every_answer_it_got(site: httpx.Client) -> None:
     assert detail.status_code == 200 and "Every answer it got" in detail.text
     assert "local/keyword" in detail.text
     assert site.get("/papers/999999").status_code == 404
+    huge = "99999999999999999999"  # past SQLite's 64-bit integers: not found, never a 500
+    for path in (f"/papers/{huge}", f"/runs/{huge}", f"/evals/{huge}"):
+        assert site.get(path).status_code == 404, path
+    for path in (f"/papers?page={huge}", f"/runs?page={huge}"):
+        assert site.get(path).status_code == 200, path
 
 
 def test_runs_and_a_failed_run(site: httpx.Client) -> None:

@@ -45,7 +45,10 @@ def make_app(store: Path) -> Any:
     def route(path: str, render: Callable[[Any, sqlite3.Connection], Any]) -> Route:
         async def endpoint(request: Any) -> Any:
             with reader() as conn:
-                return render(request, conn)
+                try:
+                    return render(request, conn)
+                except OverflowError:  # an id past SQLite's 64-bit integers: no such row
+                    return _not_found("No such page in the store.")
 
         return Route(path, endpoint, methods=["GET"])
 
@@ -138,9 +141,12 @@ async def _static(request: Any) -> Any:
     )
 
 
+MAX_PAGE = 10**9  # ?page= beyond it is the last page anyway; SQLite's OFFSET is 64-bit
+
+
 def _int(text: str | None, default: int) -> int:
     try:
-        return max(1, int(text or default))
+        return min(max(1, int(text or default)), MAX_PAGE)
     except ValueError:
         return default
 

@@ -49,6 +49,7 @@ def test_samples_through_the_real_http_path_then_cache_hits(tmp_path: Path) -> N
         "skipped_resume": 0,
         "truncated": 0,
         "not_attempted": 0,
+        "failed_earlier": 0,
         "cache_invalid": 0,
     }
     assert manifest["usage"]["prompt_tokens"] > 0 and manifest["usage"]["calls"] == 270

@@ -22,9 +22,9 @@ from tagger.errors import InputError
 from tagger.records import Paper, TaggedPaper
 
 if TYPE_CHECKING:
+    from tagger.config.build import ModelSetup
     from tagger.evaluate.models import EvalReport
-    from tagger.runner import UniquePaper
-    from tagger.setup import ModelSetup
+    from tagger.run.job import UniquePaper
 
 PaperLike = Paper | Mapping[str, Any]
 T = TypeVar("T")
@@ -65,7 +65,7 @@ class Tagger:
     def setup(self) -> ModelSetup:
         """The gateway, prompt and taxonomy, built as `tagger run` builds them (once)."""
         if self._setup is None:
-            from tagger.setup import build_setup
+            from tagger.config.build import build_setup
 
             self._setup = build_setup(**self.choice)  # type: ignore[arg-type]
         return self._setup
@@ -82,14 +82,14 @@ class Tagger:
         with tempfile.TemporaryDirectory(prefix="tagger-api-") as folder:
             out = Path(folder) / "out.jsonl"
             await self._run(items, out)
-            from tagger.output import read_done
+            from tagger.run.output import read_done
 
             done, _ = read_done(out)
         return [done[item.paper.id] for item in items]
 
     async def _run(self, items: list[UniquePaper], out: Path) -> None:
-        from tagger.cache import ResultCache
-        from tagger.runner import Job, RunSettings
+        from tagger.run.cache import ResultCache
+        from tagger.run.job import Job, RunSettings
 
         setup = self.setup
         settings = RunSettings(
@@ -148,10 +148,10 @@ def evaluate_gold(
 ) -> EvalReport:
     """Score a model and prompt on a gold set, as `tagger eval` does; the report and the
     predictions log are written under `output` (default $TAGGER_HOME/evals/<timestamp>/)."""
-    from tagger.cache import tagger_home
     from tagger.evaluate.predict import PredictOptions
     from tagger.evaluate.report import report_paths, write_reports
     from tagger.evaluate.session import EvalOptions, ModelChoice, run_eval
+    from tagger.run.cache import tagger_home
 
     options = EvalOptions(
         choice=ModelChoice(model, api_base, None, taxonomy, prompt, max_tags),
@@ -180,7 +180,7 @@ def _as_paper(value: PaperLike, number: int) -> Paper:
 
 
 def _unique(paper: Paper) -> UniquePaper:
-    from tagger.runner import UniquePaper
+    from tagger.run.job import UniquePaper
 
     return UniquePaper(paper)
 

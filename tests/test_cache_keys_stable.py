@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from tagger.cache import KEY_VERSION, KeyMaker, KeyParts, ResultCache, make_key
-from tagger.gateway import make_gateway
+from tagger.config.build import build_setup
+from tagger.config.schema import IntroText
+from tagger.models.remote import make_gateway
 from tagger.records import Paper
-from tagger.runner import Job, RunSettings
-from tagger.schema import IntroText
-from tagger.setup import build_setup
+from tagger.run.cache import KEY_VERSION, KeyMaker, KeyParts, ResultCache, make_key
+from tagger.run.job import Job, RunSettings
 
 PAPER = Paper(
     id="p1",
@@ -119,16 +119,16 @@ class _IntroGateway:
         return {"model": self.model, "api_base": None, "mode": "json"}
 
     async def complete(self, request: Any) -> Any:
-        from tagger.gateway import ModelResult
+        from tagger.models.remote import ModelResult
 
         text = "Language models lead today, with scaling studies and new training methods."
         return ModelResult(output=IntroText(text=text))
 
 
 def test_digest_intro_cache_key_is_unchanged(tmp_path: Path) -> None:
+    from tagger.config.prompts import load_prompt
+    from tagger.config.taxonomy import load_taxonomy
     from tagger.digest.model_intro import PROMPT, _write
-    from tagger.prompts import load_prompt
-    from tagger.taxonomy import load_taxonomy
 
     facts = "Language models: 3 papers. Scaling Laws for Neural Language Models."
     asyncio.run(_write(_IntroGateway(), load_prompt(PROMPT), load_taxonomy(None), facts))

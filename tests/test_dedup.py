@@ -350,7 +350,7 @@ def test_cli_outputs_get_the_mode_a_plain_open_gives(
 def test_threshold_zero_is_refused_not_replaced(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tagger.pipeline import load_unique
+    from tagger.dedup.source import load_unique
 
     src = tmp_path / "p.jsonl"
     src.write_text('{"title": "T", "abstract": "A."}\n')

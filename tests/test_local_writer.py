@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from tagger.gateway import LocalGateway, ModelCallError, ModelRequest
-from tagger.local.base import LocalAnswer
-from tagger.local.llm import _single_text_field, chatml_messages
+from tagger.config.schema import IntroText
+from tagger.config.taxonomy import Taxonomy
+from tagger.embedded.base import LocalAnswer
+from tagger.embedded.llm import _single_text_field, chatml_messages
+from tagger.models.remote import LocalGateway, ModelCallError, ModelRequest
 from tagger.records import Paper
-from tagger.schema import IntroText
-from tagger.taxonomy import Taxonomy
 
 FACTS = "- Diffusion models: Faster Sampling for Diffusion; Video Diffusion at Scale"
 PAPER = Paper(id="digest-intro", title="today's papers", abstract=FACTS, source="digest")
@@ -73,7 +73,7 @@ def test_three_bad_answers_fail_the_request(tiny_taxonomy: Taxonomy) -> None:
 
 
 def test_backends_that_do_not_write_say_so(tiny_taxonomy: Taxonomy) -> None:
-    from tagger.local import get_backend
+    from tagger.embedded import get_backend
 
     gateway = LocalGateway("local/keyword", get_backend("local/keyword"))
     with pytest.raises(ModelCallError, match="does not write text"):

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from conftest import FakeGateway
+from tagger.config.prompts import load_prompt
+from tagger.config.taxonomy import Taxonomy
 from tagger.dedup import Deduplicator, dedup
-from tagger.gateway import ModelRequest, ModelResult
-from tagger.prompts import load_prompt
+from tagger.models.remote import ModelRequest, ModelResult
 from tagger.records import Paper
-from tagger.runner import Job, RunSettings, UniquePaper
-from tagger.taxonomy import Taxonomy
+from tagger.run.job import Job, RunSettings, UniquePaper
 
 OK = {"tags": ["llm"], "summary": "Studies language models."}
 

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, cast
 import click
 
 if TYPE_CHECKING:
+    from tagger.config.taxonomy import Taxonomy
     from tagger.digest import Digest, Format, IntroWriter, LoadedRuns, RenderOptions
     from tagger.digest.group import GroupBy
     from tagger.digest.smtp import SmtpSettings
     from tagger.digest.state import SentState
-    from tagger.taxonomy import Taxonomy
 
 FORMAT_CHOICES = ["md", "html", "txt", "rss", "json", "eml"]
 
@@ -241,8 +241,8 @@ class ReaderOptions:
 
 def _taxonomy(path: Path | None, runs: tuple[Path, ...]) -> Taxonomy:
     """--taxonomy when given, else the one the runs recorded in their manifests."""
+    from tagger.config.taxonomy import load_taxonomy
     from tagger.digest.taxonomy import run_taxonomy
-    from tagger.taxonomy import load_taxonomy
 
     return load_taxonomy(path) if path else run_taxonomy(runs)
 

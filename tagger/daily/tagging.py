@@ -35,8 +35,8 @@ def _some_answered(tagged: Path, code: object) -> bool:
     goes out with the answered ones, and says so; a stopped or unanswered run is a failed step."""
     import click
 
-    from tagger.output import manifest_path
     from tagger.records import RunManifest
+    from tagger.run.output import manifest_path
 
     if code != 1:
         return False

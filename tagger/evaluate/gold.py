@@ -10,9 +10,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tagger.config.taxonomy import Taxonomy
 from tagger.errors import ConfigError, InputError
 from tagger.jsonio import parse_json_line
-from tagger.taxonomy import Taxonomy
 
 DEFAULT_GOLD = Path("eval") / "gold.jsonl"
 _HINT = "Each line must be a JSON object with id, title, abstract, tags, summary (and source)."

@@ -8,12 +8,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tagger.cache import ResultCache
+from tagger.config.build import ModelSetup
 from tagger.evaluate.gold import GoldSet
 from tagger.normalize import normalize_text
 from tagger.records import Paper, TaggedPaper
-from tagger.runner import Job, Progress, RunSettings, UniquePaper
-from tagger.setup import ModelSetup
+from tagger.run.cache import ResultCache
+from tagger.run.job import Job, Progress, RunSettings, UniquePaper
 
 Predictions = dict[str, TaggedPaper]
 
@@ -71,7 +71,7 @@ def predict(
 async def _run_once(
     plan: Planned, gold: GoldSet, index: int, cache: ResultCache | None, options: PredictOptions
 ) -> Predictions:
-    from tagger.local import is_local
+    from tagger.embedded import is_local
 
     setup, log = plan.setup, repeat_log(plan.log, index)
     settings = RunSettings(
@@ -124,8 +124,8 @@ def match_to_gold(gold: GoldSet, records: Iterable[TaggedPaper]) -> Predictions:
 
 
 def _progress(enabled: bool | None, description: str) -> Progress:
-    from tagger.progress import BarProgress
-    from tagger.runner import NoProgress
+    from tagger.run.job import NoProgress
+    from tagger.run.progress import BarProgress
 
     on = sys.stderr.isatty() if enabled is None else enabled
     return BarProgress(description) if on else NoProgress()

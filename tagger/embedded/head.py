@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
+from tagger.config.taxonomy import Taxonomy
 from tagger.errors import ConfigError
-from tagger.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

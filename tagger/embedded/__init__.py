@@ -11,8 +11,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from tagger.embedded.base import LocalAnswer, LocalBackend
 from tagger.errors import ConfigError
-from tagger.local.base import LocalAnswer, LocalBackend
 
 __all__ = [
     "BACKENDS",
@@ -32,37 +32,37 @@ DEFAULT_MODEL = "local/minilm"
 # name -> (module, factory, fixed options, one-line description)
 BACKENDS: dict[str, tuple[str, str, dict[str, Any], str]] = {
     "local/minilm": (
-        "tagger.local.backends",
+        "tagger.embedded.backends",
         "MiniLMBackend",
         {},
         "MiniLM sentence embeddings: cosine tags + extractive summary (default; CPU, no extras).",
     ),
     "local/keyword": (
-        "tagger.local.backends",
+        "tagger.embedded.backends",
         "KeywordBackend",
         {},
         "Label words found in the abstract + extractive summary (no model; a floor).",
     ),
     "local/smollm2-json": (
-        "tagger.local.llm",
+        "tagger.embedded.llm",
         "SmolLM2Backend",
         {"tags": "json", "summary": "extractive"},
         "Experimental: SmolLM2-135M picks tags in one JSON answer (weak; needs tagger[llm]).",
     ),
     "local/smollm2-yesno": (
-        "tagger.local.llm",
+        "tagger.embedded.llm",
         "SmolLM2Backend",
         {"tags": "yesno", "summary": "extractive"},
         "Experimental: SmolLM2-135M yes/no per tag by log-odds (very weak, slow; tagger[llm]).",
     ),
     "local/hybrid": (
-        "tagger.local.llm",
+        "tagger.embedded.llm",
         "SmolLM2Backend",
         {"tags": "hybrid", "summary": "extractive"},
         "MiniLM shortlists tags, SmolLM2-135M picks among them (needs tagger[llm]).",
     ),
     "local/smollm2": (
-        "tagger.local.llm",
+        "tagger.embedded.llm",
         "SmolLM2Backend",
         {"tags": "hybrid", "summary": "tldr"},
         "Hybrid tags + a SmolLM2-135M generated one-sentence TLDR (needs tagger[llm]).",

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from tagger.config.prompts import DEFAULT_PROMPT, PromptSpec, load_prompt
+from tagger.config.taxonomy import Taxonomy, load_taxonomy
 from tagger.errors import ConfigError
-from tagger.gateway import Gateway, make_gateway
-from tagger.prompts import DEFAULT_PROMPT, PromptSpec, load_prompt
-from tagger.taxonomy import Taxonomy, load_taxonomy
+from tagger.models.remote import Gateway, make_gateway
 
 
 def default_model() -> str:
-    from tagger.local import DEFAULT_MODEL
+    from tagger.embedded import DEFAULT_MODEL
 
     return os.environ.get("TAGGER_MODEL") or DEFAULT_MODEL
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tagger.errors import ConfigError, config_error_from
 from tagger.yamlfile import compose_yaml
 
-DEFAULT_TAXONOMY = Path(__file__).parent / "data" / "taxonomy.yaml"
+DEFAULT_TAXONOMY = Path(__file__).parent.parent / "data" / "taxonomy.yaml"
 
 
 class Tag(BaseModel):

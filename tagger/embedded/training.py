@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tagger.config.taxonomy import Taxonomy
+from tagger.embedded.head import MIN_POSITIVES, HeadFile, fit_tags
 from tagger.errors import ConfigError
-from tagger.local.head import MIN_POSITIVES, HeadFile, fit_tags
 from tagger.records import Paper
-from tagger.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from tagger.local.backends import MiniLMBackend
+    from tagger.embedded.backends import MiniLMBackend
 
 MIN_PAPERS = 10
 
@@ -74,7 +74,7 @@ def check_enough(labeled: LabeledSet, taxonomy: Taxonomy) -> list[str]:
 
 
 def encode(backend: MiniLMBackend, papers: Sequence[Paper], taxonomy: Taxonomy) -> Encoded:
-    from tagger.local.tagging import paper_features
+    from tagger.embedded.tagging import paper_features
 
     vectors = backend.tagger.embed_papers(papers)
     return Encoded(paper_features(vectors), backend.tagger.scores(papers, taxonomy, vectors))
@@ -143,8 +143,8 @@ def _run_labels(path: str, taxonomy: Taxonomy, inputs: Sequence[str]) -> Labeled
 
 
 def _manifest_inputs(path: str) -> list[str]:
-    from tagger.output import manifest_path
     from tagger.records import RunManifest
+    from tagger.run.output import manifest_path
 
     manifest = manifest_path(Path(path))
     try:
@@ -185,8 +185,8 @@ def cross_validate(
     and scored on the held-out fold; zero-shot needs no training and is scored on every paper."""
     from sklearn.model_selection import KFold
 
+    from tagger.embedded.head import HEAD_WEIGHT, head_boost
     from tagger.evaluate.metrics import tag_metrics
-    from tagger.local.head import HEAD_WEIGHT, head_boost
 
     ids, rng = taxonomy.ids, np.random.default_rng(seed)
     labels = labeled.matrix(ids)
@@ -213,6 +213,6 @@ def cross_validate(
 
 
 def _choose(scores: NDArray[np.float32], ids: Sequence[str], max_tags: int) -> set[str]:
-    from tagger.local.tagging import TagRule, choose_tags
+    from tagger.embedded.tagging import TagRule, choose_tags
 
     return set(choose_tags(scores, ids, max_tags, TagRule()))

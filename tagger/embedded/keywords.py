@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tagger.config.taxonomy import Taxonomy
 from tagger.records import Paper
-from tagger.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

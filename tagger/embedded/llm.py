@@ -19,14 +19,14 @@ from typing import Any, Literal
 
 import numpy as np
 
+from tagger.config.taxonomy import Tag, Taxonomy
+from tagger.embedded.base import LocalAnswer, make_fingerprint
+from tagger.embedded.embedder import MODEL_DISTRIBUTION, get_embedder
+from tagger.embedded.sentences import split_sentences
+from tagger.embedded.summarize import DEFAULT_PICKER, one_line, summarize
+from tagger.embedded.tagging import EmbeddingTagger
 from tagger.errors import ConfigError
-from tagger.local.base import LocalAnswer, make_fingerprint
-from tagger.local.embedder import MODEL_DISTRIBUTION, get_embedder
-from tagger.local.sentences import split_sentences
-from tagger.local.summarize import DEFAULT_PICKER, one_line, summarize
-from tagger.local.tagging import EmbeddingTagger
 from tagger.records import Paper
-from tagger.taxonomy import Tag, Taxonomy
 
 TagStrategy = Literal["json", "yesno", "hybrid"]
 SummaryStrategy = Literal["extractive", "tldr"]

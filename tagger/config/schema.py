@@ -11,8 +11,8 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator
 
-from tagger.summary_rules import summary_problems
-from tagger.taxonomy import Taxonomy
+from tagger.config.summary_rules import summary_problems
+from tagger.config.taxonomy import Taxonomy
 
 MAX_SUMMARY_CHARS = 160
 # A sentence break: end punctuation, space, then an uppercase letter (not "e.g. X" or "Fig. 2").
@@ -62,8 +62,8 @@ class TagSummary(BaseModel):
         return summary
 
 
-# Models built at run time cannot be pickled by name; worker processes (`tagger.workers`) rebuild
-# them from the factory call that made them.
+# Models built at run time cannot be pickled by name; worker processes (`tagger.models.workers`)
+# rebuild them from the factory call that made them.
 _RECIPES: dict[type[BaseModel], tuple[Callable[..., type[BaseModel]], tuple[Any, ...]]] = {}
 
 
@@ -116,7 +116,7 @@ class IntroText(BaseModel):
             raise ValueError("the paragraph stops mid-sentence; write complete sentences")
         facts = (info.context or {}).get("facts") if isinstance(info.context, dict) else None
         if isinstance(facts, str):
-            from tagger.evaluate.faithfulness import unsupported
+            from tagger.config.faithfulness import unsupported
 
             invented = unsupported(text, facts)
             if invented:

@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from tagger.local.keywords import keyword_scores
-from tagger.local.sentences import split_sentences
+from tagger.config.taxonomy import Tag, Taxonomy
+from tagger.embedded.keywords import keyword_scores
+from tagger.embedded.sentences import split_sentences
 from tagger.records import Paper
-from tagger.taxonomy import Tag, Taxonomy
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from tagger.local.embedder import Embedder
+    from tagger.embedded.embedder import Embedder
 
 TagText = Literal["label", "description", "label_desc", "label_positive", "mean"]
 Pooling = Literal["sentence_max", "document"]

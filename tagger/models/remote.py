@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
+from tagger.config.taxonomy import Taxonomy
 from tagger.errors import ConfigError, InvalidAnswerError, ModelError, ModelTransportError
-from tagger.records import Paper, Usage
-from tagger.retry import (
+from tagger.models.retry import (
     backoff_s,
     contains_secret,
     failure,
@@ -29,14 +29,14 @@ from tagger.retry import (
     retry_after_s,
     url_secrets,
 )
-from tagger.retry import redact as redact  # where batch.py and older callers look for it
-from tagger.spend import answer_usage, cache_markers, spent_usage
-from tagger.taxonomy import Taxonomy
+from tagger.models.retry import redact as redact  # where batch.py and older callers look for it
+from tagger.models.spend import answer_usage, cache_markers, spent_usage
+from tagger.records import Paper, Usage
 
 if TYPE_CHECKING:
-    from tagger.batch import BatchClient
-    from tagger.endpoints import EndpointPool
-    from tagger.local import LocalBackend
+    from tagger.embedded import LocalBackend
+    from tagger.models.endpoints import EndpointPool
+    from tagger.run.batch.client import BatchClient
 
 LOCAL_WRITE_ATTEMPTS = 3  # as instructor's max_retries=2: the first try and two re-asks
 MAX_BUSY_WAIT_S = 0.1  # longest single wait for a free endpoint slot in a pool
@@ -116,7 +116,7 @@ class LiteLLMGateway:
         if self._client is None:
             import instructor
 
-            from tagger import _litellm
+            from tagger.models import _litellm
 
             _litellm.configure()
             # instructor logs each failed attempt (with the provider's message) at ERROR; the
@@ -133,7 +133,7 @@ class LiteLLMGateway:
 
     def batch_client(self) -> BatchClient:
         """The provider batch API at this gateway's endpoint, with its key."""
-        from tagger.batch import BatchClient
+        from tagger.run.batch.client import BatchClient
 
         return BatchClient(self.api_base, self._api_key)
 
@@ -146,8 +146,8 @@ class LiteLLMGateway:
         """Before the first call: the provider's credentials are there (else one ConfigError
         naming the variable, and no call is made). Idempotent and cheap after the first time."""
         if not self._checked:
-            from tagger import _litellm
-            from tagger.credentials import check_credentials
+            from tagger.models import _litellm
+            from tagger.models.credentials import check_credentials
 
             _litellm.configure()  # before litellm's first import: no remote price-list fetch
             check_credentials(self.model, api_key=self._api_key, api_base=self.api_base)
@@ -381,7 +381,7 @@ class LocalGateway:
         return {"model": self.model, "backend": getattr(self.backend, "fingerprint", self.model)}
 
     async def complete(self, request: ModelRequest) -> ModelResult:
-        from tagger.schema import TagSummary
+        from tagger.config.schema import TagSummary
 
         if not issubclass(request.response_model, TagSummary):
             lock = self._locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
@@ -487,10 +487,10 @@ def make_gateway(
     head: str | None = None,
 ) -> Gateway:
     """Build the gateway for a model string; nothing heavy is imported until the first call."""
-    from tagger import local
+    from tagger import embedded as local
 
     if endpoints:
-        from tagger.endpoints import load_endpoints
+        from tagger.models.endpoints import load_endpoints
 
         pool = load_endpoints(endpoints)
         return RouterGateway(

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tagger.errors import ConfigError
-from tagger.output import manifest_path
 from tagger.records import Invocation, RunManifest, TaggedPaper, Usage
+from tagger.run.output import manifest_path
 
 # Exit codes of `tagger run` (README "Exit codes"); 2 (usage, config, input) comes from the CLI.
 EXIT_OK = 0  # every paper answered

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from tagger.batch import (
+from tagger.errors import ConfigError
+from tagger.records import Usage
+from tagger.run.batch.client import (
     BatchClient,
     BatchPart,
     BatchState,
@@ -20,12 +22,10 @@ from tagger.batch import (
     split_requests,
     state_path,
 )
-from tagger.errors import ConfigError
-from tagger.records import Usage
 
 if TYPE_CHECKING:
-    from tagger.output import JsonlWriter
-    from tagger.runner import BatchSettings, Job, UniquePaper
+    from tagger.run.job import BatchSettings, Job, UniquePaper
+    from tagger.run.output import JsonlWriter
 
 
 def _client(job: Job) -> BatchClient:

@@ -9,8 +9,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from tagger.config.taxonomy import Taxonomy
 from tagger.records import Paper
-from tagger.taxonomy import Taxonomy
 
 
 class LocalAnswer(BaseModel):

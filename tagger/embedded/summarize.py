@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from tagger.config.summary_rules import DANGLING_WORDS, first_offense, summary_problems
+from tagger.embedded.sentences import normalize_space, split_sentences
 from tagger.latex import latex_to_text
-from tagger.local.sentences import normalize_space, split_sentences
-from tagger.summary_rules import DANGLING_WORDS, first_offense, summary_problems
 
 if TYPE_CHECKING:
-    from tagger.local.embedder import Embedder
+    from tagger.embedded.embedder import Embedder
 
 MAX_CHARS = 160
 MIN_CHARS = 30
@@ -227,7 +227,7 @@ def summarize(
     title: str, abstract: str, picker: Picker = DEFAULT_PICKER, vectors: np.ndarray | None = None
 ) -> str:
     """One sentence, at most 160 chars, no newline, never the title itself; one that passes
-    tagger.summary_rules when any sentence of the abstract can be made to."""
+    tagger.config.summary_rules when any sentence of the abstract can be made to."""
     sentences = split_sentences(abstract)
     order = candidate_order(sentences, picker, vectors)
     blurbs = [b for b in (one_line(sentences[i], title) for i in order) if b]

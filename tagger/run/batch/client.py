@@ -178,7 +178,7 @@ def _provider_errors(doing: str) -> Iterator[None]:
     try:
         yield
     except openai.APIError as exc:
-        from tagger.gateway import redact
+        from tagger.models.remote import redact
 
         status = getattr(exc, "status_code", None)
         body = getattr(exc, "body", None)
@@ -195,7 +195,7 @@ def _parse_result(item: dict[str, Any], is_error: bool) -> dict[str, Any]:
     response = item.get("response") or {}
     if is_error or item.get("error") or response.get("status_code", 200) >= 400:
         detail = item.get("error") or response.get("body") or "unknown error"
-        from tagger.gateway import redact  # provider error bodies may echo credentials
+        from tagger.models.remote import redact  # provider error bodies may echo credentials
 
         return {"error": f"batch request failed: {redact(json.dumps(detail))[:200]}"}
     body = response.get("body") or {}
@@ -207,7 +207,7 @@ def _parse_result(item: dict[str, Any], is_error: bool) -> dict[str, Any]:
 
 
 def batch_failed(batch: Any) -> ModelError:
-    from tagger.gateway import redact
+    from tagger.models.remote import redact
 
     errors = redact(str(getattr(batch, "errors", None)))
     return ModelError(f"batch {batch.id} ended as '{batch.status}' ({errors}).")

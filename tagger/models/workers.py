@@ -28,13 +28,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tagger.config.schema import recipe
 from tagger.errors import ConfigError, model_error_class
-from tagger.gateway import LiteLLMGateway, ModelCallError, ModelRequest, ModelResult, RouterGateway
+from tagger.models.remote import (
+    LiteLLMGateway,
+    ModelCallError,
+    ModelRequest,
+    ModelResult,
+    RouterGateway,
+)
 from tagger.records import Usage
-from tagger.schema import recipe
 
 _HEADER = struct.Struct("!I")
-_CHILD = "import sys; from tagger.workers import serve_fds; serve_fds(sys.argv[1:])"
+_CHILD = "import sys; from tagger.models.workers import serve_fds; serve_fds(sys.argv[1:])"
 
 
 class _Pickler(pickle.Pickler):
@@ -203,7 +209,7 @@ class WorkerGateway:
 def serve_fds(fds: list[str]) -> None:
     """The worker process: import the heavy libraries once, fork one worker per further socket
     (they share the imported modules), serve the first socket itself, then reap the forks."""
-    from tagger import _litellm
+    from tagger.models import _litellm
 
     _litellm.configure()
     import instructor  # noqa: F401

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from tagger.dedup import DEFAULT_THRESHOLD, DedupCounts, Deduplicator
 from tagger.ingest import iter_papers
 from tagger.records import SkippedRecords
-from tagger.runner import UniquePaper
+from tagger.run.job import UniquePaper
 
 
 @dataclass

@@ -10,13 +10,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tagger.config.taxonomy import Taxonomy
 from tagger.errors import ConfigError, config_error_from
 from tagger.records import Paper
-from tagger.taxonomy import Taxonomy
 from tagger.yamlfile import load_yaml
 
 DEFAULT_PROMPT = "tag_summarize@v1"
-PACKAGED_PROMPTS = Path(__file__).parent / "data" / "prompts"
+PACKAGED_PROMPTS = Path(__file__).parent.parent / "data" / "prompts"
 PLACEHOLDERS = ("title", "abstract", "taxonomy", "max_tags")
 _PLACEHOLDER = re.compile(r"\{(title|abstract|taxonomy|max_tags)\}")
 # `{name}` or a `{name` left open: what a placeholder looks like, known or not (JSON such as

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tagger.local.base import LocalAnswer, make_fingerprint, package_version
-from tagger.local.embedder import MODEL_DISTRIBUTION, get_embedder
-from tagger.local.head import Head, load_head
-from tagger.local.keywords import keyword_tags
-from tagger.local.sentences import split_sentences
-from tagger.local.summarize import DEFAULT_PICKER, Picker, summarize
-from tagger.local.tagging import (
+from tagger.config.taxonomy import Taxonomy
+from tagger.embedded.base import LocalAnswer, make_fingerprint, package_version
+from tagger.embedded.embedder import MODEL_DISTRIBUTION, get_embedder
+from tagger.embedded.head import Head, load_head
+from tagger.embedded.keywords import keyword_tags
+from tagger.embedded.sentences import split_sentences
+from tagger.embedded.summarize import DEFAULT_PICKER, Picker, summarize
+from tagger.embedded.tagging import (
     DEFAULT_KEYWORD_WEIGHT,
     DEFAULT_MARGIN,
     DEFAULT_POOLING,
@@ -28,7 +29,6 @@ from tagger.local.tagging import (
     paper_features,
 )
 from tagger.records import Paper
-from tagger.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

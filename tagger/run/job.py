@@ -14,13 +14,18 @@ from typing import TYPE_CHECKING, Protocol
 
 from tagger import __version__
 from tagger.atomic import check_output_path, is_stdout
-from tagger.cache import CachedAnswer, KeyMaker, KeyParts, ResultCache, valid_hit
+from tagger.config.prompts import PromptSpec, render, render_pack
+from tagger.config.schema import TagSummary, packed_model, response_model, schema_hash
+from tagger.config.taxonomy import Taxonomy
 from tagger.errors import CacheError, ConfigError, ModelError
-from tagger.failures import FailureBudget
-from tagger.gateway import Gateway, ModelRequest
-from tagger.manifest import check_identity, exit_code, load_previous, record_invocation
+from tagger.models.remote import Gateway, ModelRequest
+from tagger.models.retry import redact_url
 from tagger.normalize import normalize_text
-from tagger.output import (
+from tagger.records import Paper, RunManifest, TaggedPaper, Usage
+from tagger.run.cache import CachedAnswer, KeyMaker, KeyParts, ResultCache, valid_hit
+from tagger.run.failures import FailureBudget
+from tagger.run.manifest import check_identity, exit_code, load_previous, record_invocation
+from tagger.run.output import (
     JsonlWriter,
     OutputLock,
     read_done,
@@ -28,11 +33,6 @@ from tagger.output import (
     truncate_to,
     write_manifest,
 )
-from tagger.prompts import PromptSpec, render, render_pack
-from tagger.records import Paper, RunManifest, TaggedPaper, Usage
-from tagger.retry import redact_url
-from tagger.schema import TagSummary, packed_model, response_model, schema_hash
-from tagger.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     from tagger.store.writer import RunRecorder
@@ -195,7 +195,7 @@ class Job:
         self.progress.start(max(total - done, 0))
         try:
             if self.s.batch is not None:
-                from tagger.batch_run import run_batch
+                from tagger.run.batch.collect import run_batch
 
                 misses = [item for item in todo if not self._serve_cached(item, writer)]
                 await run_batch(self, misses, writer, self.s.batch)
@@ -298,7 +298,7 @@ class Job:
             for task in workers:
                 task.cancel()
             close = getattr(self.gateway, "aclose", None)
-            if close is not None:  # worker processes (tagger.workers) end with the loop
+            if close is not None:  # worker processes (tagger.models.workers) end with the loop
                 await close()
 
     async def _worker(self, queue: asyncio.Queue[UniquePaper | None], writer: JsonlWriter) -> None:

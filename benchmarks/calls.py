@@ -41,7 +41,8 @@ async def _compare(base_url: str, data: Path, calls: int, rounds: int) -> dict[s
     from tagger.config.schema import response_model
     from tagger.config.taxonomy import load_taxonomy
     from tagger.ingest import iter_papers
-    from tagger.models.remote import LiteLLMGateway, ModelRequest
+    from tagger.models.base import ModelRequest
+    from tagger.models.remote import LiteLLMGateway
 
     taxonomy, prompt = load_taxonomy(None), load_prompt()
     model = response_model(taxonomy, 3)

@@ -153,10 +153,11 @@ def null_model(input_path: Path, concurrency: int, home: Path) -> dict[str, Any]
     os.environ["TAGGER_HOME"] = str(home)
     from tagger.config.build import build_setup
     from tagger.dedup.source import load_unique
-    from tagger.models.remote import ModelRequest, ModelResult
+    from tagger.models.base import ModelRequest, ModelResult
     from tagger.records import Usage
     from tagger.run.cache import ResultCache
-    from tagger.run.job import Job, RunSettings
+    from tagger.run.job import Job
+    from tagger.run.settings import RunSettings
 
     answer = json.dumps({"tags": [TAG], "summary": "Proposes a method and reports gains."})
 

@@ -23,8 +23,8 @@ from tagger.records import Paper, TaggedPaper
 
 if TYPE_CHECKING:
     from tagger.config.build import ModelSetup
+    from tagger.dedup.report import UniquePaper
     from tagger.evaluate.models import EvalReport
-    from tagger.run.job import UniquePaper
 
 PaperLike = Paper | Mapping[str, Any]
 T = TypeVar("T")
@@ -89,7 +89,8 @@ class Tagger:
 
     async def _run(self, items: list[UniquePaper], out: Path) -> None:
         from tagger.run.cache import ResultCache
-        from tagger.run.job import Job, RunSettings
+        from tagger.run.job import Job
+        from tagger.run.settings import RunSettings
 
         setup = self.setup
         settings = RunSettings(
@@ -128,7 +129,7 @@ def deduplicate(papers: Iterable[PaperLike], threshold: float | None = None) -> 
     """One Paper per duplicate group (exact title/abstract, arXiv id, near-duplicate text).
 
     (Named so because `tagger.dedup` is the module; it has `dedup()` with the full groups.)"""
-    from tagger.dedup import DEFAULT_THRESHOLD, dedup
+    from tagger.dedup.grouping import DEFAULT_THRESHOLD, dedup
 
     records = [_as_paper(p, n) for n, p in enumerate(papers, start=1)]
     return [group.paper for group in dedup(records, threshold or DEFAULT_THRESHOLD).groups]
@@ -180,7 +181,7 @@ def _as_paper(value: PaperLike, number: int) -> Paper:
 
 
 def _unique(paper: Paper) -> UniquePaper:
-    from tagger.run.job import UniquePaper
+    from tagger.dedup.report import UniquePaper
 
     return UniquePaper(paper)
 

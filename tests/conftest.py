@@ -12,7 +12,7 @@ import pytest
 
 from tagger.config.taxonomy import Tag, Taxonomy
 from tagger.errors import ModelError
-from tagger.models.remote import ModelRequest, ModelResult
+from tagger.models.base import ModelRequest, ModelResult
 from tagger.records import Usage
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -19,7 +19,9 @@ from fake_openai import FakeOpenAI, Reply
 from tagger.config.prompts import load_prompt, render
 from tagger.config.schema import response_model
 from tagger.config.taxonomy import load_taxonomy
-from tagger.models.remote import LiteLLMGateway, ModelRequest, redact, retry_after_s
+from tagger.models.base import ModelRequest
+from tagger.models.remote import LiteLLMGateway
+from tagger.models.retry import redact, retry_after_s
 from tagger.records import Paper
 
 KEY = "sk-test-SECRETKEY-0123456789abcdef0123"
@@ -394,8 +396,7 @@ class BusyRouter:
 
 async def test_a_pool_that_stays_busy_fails_instead_of_spinning() -> None:
     from tagger.errors import ModelTransportError
-    from tagger.models.endpoints import Endpoint, EndpointPool
-    from tagger.models.remote import RouterGateway
+    from tagger.models.router import Endpoint, EndpointPool, RouterGateway
 
     pool = EndpointPool(model="openai/m", endpoints=[Endpoint(api_base="http://127.0.0.1:9/v1")])
     waits: list[float] = []

@@ -14,10 +14,11 @@ import pytest
 
 from tagger.config.build import build_setup
 from tagger.config.schema import IntroText
-from tagger.models.remote import make_gateway
+from tagger.models.factory import make_gateway
 from tagger.records import Paper
 from tagger.run.cache import KEY_VERSION, KeyMaker, KeyParts, ResultCache, make_key
-from tagger.run.job import Job, RunSettings
+from tagger.run.job import Job
+from tagger.run.settings import RunSettings
 
 PAPER = Paper(
     id="p1",
@@ -119,7 +120,7 @@ class _IntroGateway:
         return {"model": self.model, "api_base": None, "mode": "json"}
 
     async def complete(self, request: Any) -> Any:
-        from tagger.models.remote import ModelResult
+        from tagger.models.base import ModelResult
 
         text = "Language models lead today, with scaling studies and new training methods."
         return ModelResult(output=IntroText(text=text))

@@ -24,11 +24,13 @@ from fake_openai import FakeOpenAI, first_tag_answer
 from tagger.cli.main import main
 from tagger.config.prompts import load_prompt
 from tagger.config.taxonomy import Taxonomy
+from tagger.dedup.report import UniquePaper
 from tagger.errors import CacheError, OutputError
 from tagger.records import Paper, TaggedPaper
 from tagger.run.cache import CachedAnswer, ResultCache
-from tagger.run.job import Job, RunSettings, UniquePaper
+from tagger.run.job import Job
 from tagger.run.output import JsonlWriter
+from tagger.run.settings import RunSettings
 
 CLI = [sys.executable, "-c", "from tagger.cli.main import main; main()"]
 

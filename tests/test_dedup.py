@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 
 from conftest import invoke
-from tagger.dedup import (
+from tagger.dedup.grouping import dedup
+from tagger.dedup.minhash import (
     LSH_RECALL,
     NUM_PERM,
-    DedupResult,
-    dedup,
     lsh_bands,
     minhash_batch,
     permutations,
     shingle_hashes,
 )
+from tagger.dedup.report import DedupResult
 from tagger.errors import ConfigError
 from tagger.ingest import iter_papers
 from tagger.ingest.ids import content_id

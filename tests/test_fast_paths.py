@@ -14,7 +14,8 @@ from fake_openai import FakeOpenAI
 from tagger.config.prompts import load_prompt, render
 from tagger.config.schema import response_model
 from tagger.config.taxonomy import Taxonomy
-from tagger.models.remote import LiteLLMGateway, ModelRequest
+from tagger.models.base import ModelRequest
+from tagger.models.remote import LiteLLMGateway
 from tagger.records import Paper
 from tagger.run.cache import KeyMaker, KeyParts, make_key
 

@@ -27,7 +27,9 @@ from fake_openai import FakeOpenAI, Reply, first_tag_answer
 from tagger.config.prompts import load_prompt, render
 from tagger.config.schema import MAX_SUMMARY_CHARS, response_model
 from tagger.config.taxonomy import Taxonomy, load_taxonomy
-from tagger.models.remote import LiteLLMGateway, ModelRequest, retry_after_s
+from tagger.models.base import ModelRequest
+from tagger.models.remote import LiteLLMGateway
+from tagger.models.retry import retry_after_s
 from tagger.records import Paper
 
 NOW = {"Retry-After": "0"}  # a server that asks to retry at once keeps these tests fast

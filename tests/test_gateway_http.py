@@ -11,7 +11,8 @@ from tagger.config.prompts import load_prompt, render
 from tagger.config.schema import response_model
 from tagger.config.taxonomy import Taxonomy
 from tagger.errors import ModelError
-from tagger.models.remote import LiteLLMGateway, ModelRequest
+from tagger.models.base import ModelRequest
+from tagger.models.remote import LiteLLMGateway
 from tagger.records import Paper
 
 

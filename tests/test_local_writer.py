@@ -14,7 +14,9 @@ from tagger.config.schema import IntroText
 from tagger.config.taxonomy import Taxonomy
 from tagger.embedded.base import LocalAnswer
 from tagger.embedded.llm import _single_text_field, chatml_messages
-from tagger.models.remote import LocalGateway, ModelCallError, ModelRequest
+from tagger.errors import ModelError
+from tagger.models.base import ModelRequest
+from tagger.models.local import LocalGateway
 from tagger.records import Paper
 
 FACTS = "- Diffusion models: Faster Sampling for Diffusion; Video Diffusion at Scale"
@@ -68,7 +70,7 @@ def test_an_invented_name_is_re_asked_with_the_prefill_kept_last(
 
 def test_three_bad_answers_fail_the_request(tiny_taxonomy: Taxonomy) -> None:
     backend = ScriptedWriter(*["Today's papers are focused on topics including:"] * 3)
-    with pytest.raises(ModelCallError, match="invalid output after 3 attempts"):
+    with pytest.raises(ModelError, match="invalid output after 3 attempts"):
         ask(LocalGateway("local/scripted", backend), tiny_taxonomy)
 
 
@@ -76,7 +78,7 @@ def test_backends_that_do_not_write_say_so(tiny_taxonomy: Taxonomy) -> None:
     from tagger.embedded import get_backend
 
     gateway = LocalGateway("local/keyword", get_backend("local/keyword"))
-    with pytest.raises(ModelCallError, match="does not write text"):
+    with pytest.raises(ModelError, match="does not write text"):
         ask(gateway, tiny_taxonomy)
 
 

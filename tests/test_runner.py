@@ -11,11 +11,13 @@ import pytest
 from conftest import FakeGateway
 from tagger.config.prompts import load_prompt
 from tagger.config.taxonomy import Taxonomy
+from tagger.dedup.report import UniquePaper
 from tagger.errors import ConfigError, ModelError
 from tagger.records import Paper
 from tagger.run.cache import ResultCache
-from tagger.run.job import Job, RunSettings, UniquePaper
+from tagger.run.job import Job
 from tagger.run.output import manifest_path
+from tagger.run.settings import RunSettings
 
 
 def papers(n: int) -> list[UniquePaper]:

@@ -13,10 +13,12 @@ import pytest
 from conftest import FakeGateway
 from tagger.config.prompts import load_prompt
 from tagger.config.taxonomy import Taxonomy
-from tagger.dedup import Deduplicator, dedup
-from tagger.models.remote import ModelRequest, ModelResult
+from tagger.dedup.grouping import Deduplicator, dedup
+from tagger.dedup.report import UniquePaper
+from tagger.models.base import ModelRequest, ModelResult
 from tagger.records import Paper
-from tagger.run.job import Job, RunSettings, UniquePaper
+from tagger.run.job import Job
+from tagger.run.settings import RunSettings
 
 OK = {"tags": ["llm"], "summary": "Studies language models."}
 

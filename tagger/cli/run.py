@@ -124,9 +124,10 @@ def run(
     from tagger.config.build import build_setup
     from tagger.dedup.source import open_unique
     from tagger.run.cache import ResultCache
-    from tagger.run.job import BatchSettings, Job, RunSettings, limit_papers
+    from tagger.run.job import Job, limit_papers
     from tagger.run.output import manifest_path
     from tagger.run.progress import progress_for_stderr
+    from tagger.run.settings import BatchSettings, RunSettings
 
     if retry_failed:
         resume = True

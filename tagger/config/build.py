@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from tagger.config.prompts import DEFAULT_PROMPT, PromptSpec, load_prompt
 from tagger.config.taxonomy import Taxonomy, load_taxonomy
 from tagger.errors import ConfigError
-from tagger.models.remote import Gateway, make_gateway
+from tagger.models.base import Gateway
+from tagger.models.factory import make_gateway
 
 
 def default_model() -> str:

@@ -6,10 +6,10 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from tagger.dedup import DEFAULT_THRESHOLD, DedupCounts, Deduplicator
+from tagger.dedup.grouping import DEFAULT_THRESHOLD, Deduplicator
+from tagger.dedup.report import DedupCounts, UniquePaper
 from tagger.ingest import iter_papers
 from tagger.records import SkippedRecords
-from tagger.run.job import UniquePaper
 
 
 @dataclass

@@ -20,7 +20,8 @@ from tagger.digest.intro import (
 from tagger.digest.models import Section
 from tagger.embedded import is_local
 from tagger.errors import ConfigError, ModelError
-from tagger.models.remote import Gateway, ModelRequest, make_gateway
+from tagger.models.base import Gateway, ModelRequest
+from tagger.models.factory import make_gateway
 from tagger.normalize import normalize_text
 from tagger.records import Paper
 from tagger.run.cache import CachedAnswer, KeyParts, ResultCache, make_key

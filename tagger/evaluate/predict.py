@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tagger.config.build import ModelSetup
+from tagger.dedup.report import UniquePaper
 from tagger.evaluate.gold import GoldSet
 from tagger.normalize import normalize_text
 from tagger.records import Paper, TaggedPaper
 from tagger.run.cache import ResultCache
-from tagger.run.job import Job, Progress, RunSettings, UniquePaper
+from tagger.run.job import Job
+from tagger.run.settings import Progress, RunSettings
 
 Predictions = dict[str, TaggedPaper]
 
@@ -124,8 +126,8 @@ def match_to_gold(gold: GoldSet, records: Iterable[TaggedPaper]) -> Predictions:
 
 
 def _progress(enabled: bool | None, description: str) -> Progress:
-    from tagger.run.job import NoProgress
     from tagger.run.progress import BarProgress
+    from tagger.run.settings import NoProgress
 
     on = sys.stderr.isatty() if enabled is None else enabled
     return BarProgress(description) if on else NoProgress()

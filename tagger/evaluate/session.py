@@ -215,7 +215,7 @@ def _determinism(setup: ModelSetup, repeats: int) -> str:
 
 
 def embedded_backend(setup: ModelSetup) -> LocalBackend | None:
-    from tagger.models.remote import LocalGateway
+    from tagger.models.local import LocalGateway
 
     return setup.gateway.backend if isinstance(setup.gateway, LocalGateway) else None
 

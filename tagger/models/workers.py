@@ -29,14 +29,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from tagger.config.schema import recipe
-from tagger.errors import ConfigError, model_error_class
-from tagger.models.remote import (
-    LiteLLMGateway,
-    ModelCallError,
-    ModelRequest,
-    ModelResult,
-    RouterGateway,
-)
+from tagger.errors import ConfigError, ModelError, model_error_class
+from tagger.models.base import BatchTarget, ModelRequest, ModelResult
+from tagger.models.remote import LiteLLMGateway
+from tagger.models.router import RouterGateway
 from tagger.records import Usage
 
 _HEADER = struct.Struct("!I")
@@ -107,15 +103,15 @@ class WorkerGateway:
     def identity(self) -> dict[str, Any]:
         return self.inner.identity()
 
-    def batch_client(self) -> Any:
-        return self.inner.batch_client()
+    def batch_target(self) -> BatchTarget:
+        return self.inner.batch_target()
 
     async def complete(self, request: ModelRequest) -> ModelResult:
         self.inner.preflight()  # a missing key stops here, before any worker starts
         await self._start()
         alive = [w for w in self._pool if w.alive]
         if not alive:
-            raise ModelCallError("every worker process has exited", Usage())
+            raise ModelError("every worker process has exited", Usage())
         worker = min(alive, key=lambda w: len(w.pending))
         self._next_id += 1
         call_id = self._next_id
@@ -135,7 +131,7 @@ class WorkerGateway:
         except (ConnectionError, OSError):
             worker.pending.pop(call_id, None)
             worker.alive = False
-            raise ModelCallError("the worker process exited", Usage()) from None
+            raise ModelError("the worker process exited", Usage()) from None
         return await future
 
     async def _start(self) -> None:
@@ -177,7 +173,7 @@ class WorkerGateway:
                         payload, context=request.validation_context()
                     )
                 except ValueError as exc:
-                    future.set_exception(ModelCallError(f"answer failed validation: {exc}", usage))
+                    future.set_exception(ModelError(f"answer failed validation: {exc}", usage))
                 else:
                     future.set_result(ModelResult(output=output, usage=usage))
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
@@ -186,7 +182,7 @@ class WorkerGateway:
         reason = "the worker process exited"
         for future, _ in worker.pending.values():
             if not future.done():
-                future.set_exception(ModelCallError(reason, Usage()))
+                future.set_exception(ModelError(reason, Usage()))
         worker.pending.clear()
 
     async def aclose(self) -> None:
@@ -249,7 +245,7 @@ async def _serve(sock: socket.socket) -> None:
     ) -> None:
         try:
             result = await gateway.complete_messages(messages, model, context, sampling)
-        except ModelCallError as exc:
+        except ModelError as exc:
             reply: tuple[Any, ...] = (call_id, False, (type(exc).__name__, str(exc)), exc.usage)
         except Exception as exc:  # a bug here must not hang the parent's request
             reply = (call_id, False, ("ModelError", f"{type(exc).__name__}: {exc}"), Usage())

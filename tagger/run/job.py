@@ -1,4 +1,8 @@
-"""The run loop: ingest -> dedup -> cache lookup -> gateway -> validate -> write; resumable."""
+"""The run loop: unique papers -> cache lookup -> gateway -> validate -> write; resumable.
+
+Settings are in tagger.run.settings, where each outcome is written in tagger.run.sink, the
+`--batch` path in tagger.run.batch.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,21 @@ import asyncio
 import functools
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from tagger import __version__
 from tagger.atomic import check_output_path, is_stdout
-from tagger.config.prompts import PromptSpec, render, render_pack
-from tagger.config.schema import TagSummary, packed_model, response_model, schema_hash
-from tagger.config.taxonomy import Taxonomy
-from tagger.errors import CacheError, ConfigError, ModelError
-from tagger.models.remote import Gateway, ModelRequest
+from tagger.config.prompts import render, render_pack
+from tagger.config.schema import packed_model, response_model, schema_hash
+from tagger.dedup.report import UniquePaper
+from tagger.errors import ConfigError, ModelError
+from tagger.models.base import Gateway, ModelRequest
 from tagger.models.retry import redact_url
 from tagger.normalize import normalize_text
-from tagger.records import Paper, RunManifest, TaggedPaper, Usage
-from tagger.run.cache import CachedAnswer, KeyMaker, KeyParts, ResultCache, valid_hit
+from tagger.records import Paper, RunManifest, Usage
+from tagger.run.cache import KeyMaker, KeyParts, ResultCache
 from tagger.run.failures import FailureBudget
 from tagger.run.manifest import check_identity, exit_code, load_previous, record_invocation
 from tagger.run.output import (
@@ -33,60 +35,11 @@ from tagger.run.output import (
     truncate_to,
     write_manifest,
 )
+from tagger.run.settings import NoProgress, Progress, RunSettings
+from tagger.run.sink import ResultSink
 
 if TYPE_CHECKING:
     from tagger.store.writer import RunRecorder
-
-
-class Progress(Protocol):
-    def start(self, total: int) -> None: ...
-    def advance(self, *, cached: bool = False, failed: bool = False) -> None: ...
-    def close(self) -> None: ...
-
-
-class NoProgress:
-    def start(self, total: int) -> None:
-        pass
-
-    def advance(self, *, cached: bool = False, failed: bool = False) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-@dataclass
-class UniquePaper:
-    paper: Paper
-    duplicates: list[str] = field(default_factory=list)
-
-
-@dataclass
-class RunSettings:
-    output: Path
-    prompt: PromptSpec
-    taxonomy: Taxonomy
-    max_tags: int = 3
-    concurrency: int = 8
-    limit: int | None = None
-    use_cache: bool = True
-    resume: bool = False
-    retry_failed: bool = False
-    overwrite: bool = False
-    namespace: str = ""
-    inputs: Sequence[str] = ()
-    batch: BatchSettings | None = None
-    pack: int = 1  # abstracts per request (--pack K)
-    max_failures: int | None = None  # --max-failures N; None: FailureBudget's default rule
-
-
-@dataclass
-class BatchSettings:
-    """`--batch`: submit misses to the provider's batch API instead of live calls."""
-
-    poll_s: float = 30.0
-    wait: bool = True
-    max_requests: int = 50_000  # per batch input file (OpenAI's limit); larger runs are split
 
 
 class Job:
@@ -114,7 +67,6 @@ class Job:
         self.manifest = self._new_manifest()
         self.budget = FailureBudget(settings.max_failures)
         self.previous: RunManifest | None = None  # what OUT.run.json said before (--resume)
-        self._warned_invalid_hit = False
 
     def _new_manifest(self) -> RunManifest:
         return RunManifest(
@@ -190,6 +142,7 @@ class Job:
         counts.input, counts.unique = input_count, unique_count or total
         todo, done = self._prepare_output(papers)
         writer = JsonlWriter(self.s.output, append=self.s.resume)
+        sink = self._sink(writer)
         if self.recorder is not None:
             self.recorder.start(self.manifest, self.s.prompt.content_hash)
         self.progress.start(max(total - done, 0))
@@ -197,10 +150,10 @@ class Job:
             if self.s.batch is not None:
                 from tagger.run.batch.collect import run_batch
 
-                misses = [item for item in todo if not self._serve_cached(item, writer)]
-                await run_batch(self, misses, writer, self.s.batch)
+                misses = [item for item in todo if not sink.from_cache(item)]
+                await run_batch(self, misses, sink, self.s.batch)
             else:
-                await self._call_model(todo, writer)
+                await self._call_model(todo, sink)
         except BaseException:
             self.manifest.interrupted = True
             raise
@@ -253,26 +206,22 @@ class Job:
             else:
                 yield item
 
-    def _serve_cached(self, item: UniquePaper, writer: JsonlWriter) -> bool:
-        """Write `item` from the cache if its answer is there."""
-        answer = self.cache.get(self.cache_key(item.paper)) if self.cache else None
-        if answer is None:
-            return False
-        if not valid_hit(answer, self.model, item.paper.title):
-            self._invalid_hit()
-            return False
-        original = Usage(
-            prompt_tokens=answer.prompt_tokens,
-            completion_tokens=answer.completion_tokens,
-            cost_usd=answer.cost_usd,
-            latency_s=answer.latency_s,
-        )  # what the answer cost when it was made; calls=0 marks it as not spent now
-        self._write_ok(writer, item, answer.tags, answer.summary, cached=True, usage=original)
-        self.manifest.counts.cached += 1
-        self.progress.advance(cached=True)
-        return True
+    def _sink(self, writer: JsonlWriter) -> ResultSink:
+        return ResultSink(
+            writer,
+            self.manifest,
+            model=self.gateway.model,
+            prompt=self.s.prompt.ref,
+            response_model=self.model,
+            cache_key=self.cache_key,
+            cache=self.cache,
+            usage=self.usage,
+            progress=self.progress,
+            recorder=self.recorder,
+            warn=self.warn,
+        )
 
-    async def _call_model(self, todo: Iterator[UniquePaper], writer: JsonlWriter) -> None:
+    async def _call_model(self, todo: Iterator[UniquePaper], sink: ResultSink) -> None:
         """Read `todo`, answering from the cache; misses go to `concurrency` workers through a
         bounded queue, so at most a few hundred papers are held at once."""
         slots = max(1, self.s.concurrency)
@@ -282,12 +231,12 @@ class Job:
             for count, item in enumerate(todo, start=1):
                 if self.manifest.stopped is not None:
                     break  # the rest is left for --resume
-                if self._serve_cached(item, writer):
+                if sink.from_cache(item):
                     if count % 256 == 0:
                         await asyncio.sleep(0)  # long runs of hits: let answers in flight land
                     continue
                 if len(workers) < slots:
-                    workers.append(asyncio.create_task(self._worker(queue, writer)))
+                    workers.append(asyncio.create_task(self._worker(queue, sink)))
                 if not await _feed(queue, item, workers):
                     break  # a worker died (e.g. the disk is full): gather below raises it
             for _ in workers:
@@ -301,7 +250,7 @@ class Job:
             if close is not None:  # worker processes (tagger.models.workers) end with the loop
                 await close()
 
-    async def _worker(self, queue: asyncio.Queue[UniquePaper | None], writer: JsonlWriter) -> None:
+    async def _worker(self, queue: asyncio.Queue[UniquePaper | None], sink: ResultSink) -> None:
         """Take papers (up to --pack at once) until this worker's end marker (None) comes."""
         while True:
             first = await queue.get()
@@ -314,13 +263,13 @@ class Job:
                     last = True
                     break
                 items.append(item)
-            if not (len(items) > 1 and await self._packed(items, writer)):
+            if not (len(items) > 1 and await self._packed(items, sink)):
                 for item in items:
-                    await self._single(item, writer)
+                    await self._single(item, sink)
             if last:
                 return
 
-    async def _packed(self, items: list[UniquePaper], writer: JsonlWriter) -> bool:
+    async def _packed(self, items: list[UniquePaper], sink: ResultSink) -> bool:
         """One request for several papers; False (nothing written) if it fails, so the caller
         falls back to one request per paper."""
         titles = {f"p{i}": item.paper.title for i, item in enumerate(items, start=1)}
@@ -339,7 +288,7 @@ class Job:
         try:
             result = await self.gateway.complete(request)
         except ModelError as exc:
-            self._count_spent(exc)
+            sink.spend(exc.usage)  # a failed call's tokens, cost and retries still count
             if exc.stops_run:  # one by one would fail the same way: stop, write nothing
                 self._judge(exc)
                 return True
@@ -348,7 +297,7 @@ class Job:
                 "retrying one by one"
             )
             return False
-        self.usage.add(result.usage)
+        sink.spend(result.usage)
         share = Usage(
             prompt_tokens=result.usage.prompt_tokens // len(items),
             completion_tokens=result.usage.completion_tokens // len(items),
@@ -359,33 +308,22 @@ class Job:
         answers = {answer.id: answer for answer in result.output.items}
         for key, item in zip(titles, items, strict=True):
             answer = answers[key]
-            self._remember(item.paper, answer, share)
-            self._write_ok(writer, item, answer.tags, answer.summary, cached=False, usage=share)
-            self.progress.advance()
+            sink.answered(item, answer.tags, answer.summary, share)
         return True
 
-    async def _single(self, item: UniquePaper, writer: JsonlWriter) -> None:
+    async def _single(self, item: UniquePaper, sink: ResultSink) -> None:
         request = self.request_for(item.paper)
         try:
             result = await self.gateway.complete(request)
         except ModelError as exc:
-            self._count_spent(exc)
-            self._write_failed(writer, item, exc.message, raw=exc.raw_text)
+            sink.spend(exc.usage)  # a failed call's tokens, cost and retries still count
+            sink.failed(item, exc.message, raw=exc.raw_text)
             self._judge(exc)
             return
         self._judge(None)
-        self.usage.add(result.usage)
-        self._remember(item.paper, result.output, result.usage)
-        self._write_ok(
-            writer,
-            item,
-            result.output.tags,
-            result.output.summary,
-            cached=False,
-            usage=result.usage,
-            raw=result.raw_text,
-        )
-        self.progress.advance()
+        sink.spend(result.usage)
+        output = result.output
+        sink.answered(item, output.tags, output.summary, result.usage, raw=result.raw_text)
 
     def request_for(self, paper: Paper) -> ModelRequest:
         return ModelRequest(
@@ -395,10 +333,6 @@ class Job:
             taxonomy=self.s.taxonomy,
             max_tags=self.s.max_tags,
         )
-
-    def _count_spent(self, exc: ModelError) -> None:
-        """A failed call's tokens, cost and retries still count in the run's usage."""
-        self.usage.add(exc.usage)
 
     def _judge(self, error: ModelError | None) -> None:
         """Stop the run (once) when the failure budget says so; papers in flight still land."""
@@ -412,85 +346,6 @@ class Job:
         c = self.manifest.counts
         if self.manifest.stopped is not None:
             c.not_attempted = max(total - c.skipped_resume - c.tagged - c.failed, 0)
-
-    def _invalid_hit(self) -> None:
-        """A damaged or stale cache entry is a miss, counted and warned about once."""
-        self.manifest.counts.cache_invalid += 1
-        if not self._warned_invalid_hit:
-            self._warned_invalid_hit = True
-            message = "a cached answer failed validation (damaged cache?); asking the model again."
-            self.warn(f"tagger: warning: {message}")
-            self.manifest.warnings.append(message)
-
-    def _remember(self, paper: Paper, output: TagSummary, usage: Usage) -> None:
-        if self.cache is None:
-            return
-        answer = CachedAnswer(
-            tags=output.tags,
-            summary=output.summary,
-            model=self.gateway.model,
-            prompt=self.s.prompt.ref,
-            created=time.time(),
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cost_usd=usage.cost_usd,
-            latency_s=usage.latency_s,
-        )
-        try:
-            self.cache.put(self.cache_key(paper), answer)
-        except CacheError as exc:  # the answer is paid for: still write it, just stop caching
-            message = f"{exc} Answers from here on are not cached."
-            self.warn(f"tagger: warning: {message}")
-            self.manifest.warnings.append(message)
-            self.cache = None
-
-    def _record(self, item: UniquePaper, **fields: object) -> TaggedPaper:
-        p = item.paper
-        return TaggedPaper.model_validate(
-            {
-                "id": p.id,
-                "title": p.title,
-                "model": self.gateway.model,
-                "prompt": self.s.prompt.ref,
-                "duplicates": item.duplicates,
-                "source": p.source,
-                "url": p.url,
-                "date": p.date,
-                "date_text": p.date_text,
-                "authors": list(p.authors),
-                "truncated": p.truncated,
-                "upvotes": p.upvotes,
-                **fields,
-            }
-        )
-
-    def _write_ok(
-        self,
-        writer: JsonlWriter,
-        item: UniquePaper,
-        tags: list[str],
-        summary: str,
-        *,
-        cached: bool,
-        usage: Usage | None,
-        raw: str | None = None,
-    ) -> None:
-        record = self._record(item, tags=tags, summary=summary, cached=cached, usage=usage)
-        writer.write(record)
-        if self.recorder is not None:
-            self.recorder.add(item.paper, record, raw)
-        self.manifest.counts.tagged += 1
-        self.manifest.counts.truncated += int(item.paper.truncated)
-
-    def _write_failed(
-        self, writer: JsonlWriter, item: UniquePaper, reason: str, raw: str | None = None
-    ) -> None:
-        record = self._record(item, tags=[], summary=None, status="failed", error=reason)
-        writer.write(record)
-        if self.recorder is not None:
-            self.recorder.add(item.paper, record, raw)
-        self.manifest.counts.failed += 1
-        self.progress.advance(failed=True)
 
 
 async def _feed(

@@ -61,7 +61,7 @@ class BarProgress:
 
 def progress_for_stderr(enabled: bool | None = None) -> Any:
     """A bar when stderr is a terminal (or forced on); otherwise silence."""
-    from tagger.run.job import NoProgress
+    from tagger.run.settings import NoProgress
 
     if enabled is None:
         enabled = sys.stderr.isatty()

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from tagger.atomic import write_atomic
 from tagger.errors import ModelError
+from tagger.models.retry import redact  # provider error bodies may echo credentials
 
 TERMINAL = {"completed", "failed", "expired", "cancelled"}
 
@@ -178,8 +179,6 @@ def _provider_errors(doing: str) -> Iterator[None]:
     try:
         yield
     except openai.APIError as exc:
-        from tagger.models.remote import redact
-
         status = getattr(exc, "status_code", None)
         body = getattr(exc, "body", None)
         message = body.get("message") if isinstance(body, dict) else None
@@ -195,7 +194,6 @@ def _parse_result(item: dict[str, Any], is_error: bool) -> dict[str, Any]:
     response = item.get("response") or {}
     if is_error or item.get("error") or response.get("status_code", 200) >= 400:
         detail = item.get("error") or response.get("body") or "unknown error"
-        from tagger.models.remote import redact  # provider error bodies may echo credentials
 
         return {"error": f"batch request failed: {redact(json.dumps(detail))[:200]}"}
     body = response.get("body") or {}
@@ -207,7 +205,6 @@ def _parse_result(item: dict[str, Any], is_error: bool) -> dict[str, Any]:
 
 
 def batch_failed(batch: Any) -> ModelError:
-    from tagger.models.remote import redact
 
     errors = redact(str(getattr(batch, "errors", None)))
     return ModelError(f"batch {batch.id} ended as '{batch.status}' ({errors}).")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
 from tagger.errors import ConfigError
+from tagger.models.base import BatchTarget
 from tagger.records import Usage
 from tagger.run.batch.client import (
     BatchClient,
@@ -24,22 +25,39 @@ from tagger.run.batch.client import (
 )
 
 if TYPE_CHECKING:
-    from tagger.run.job import BatchSettings, Job, UniquePaper
-    from tagger.run.output import JsonlWriter
+    from tagger.config.schema import TagSummary
+    from tagger.dedup.report import UniquePaper
+    from tagger.models.base import Gateway, ModelRequest
+    from tagger.records import Paper
+    from tagger.run.settings import BatchSettings, RunSettings
+    from tagger.run.sink import ResultSink
+
+
+class Job(Protocol):
+    """What the batch path needs of the run (tagger.run.job.Job has it)."""
+
+    @property
+    def gateway(self) -> Gateway: ...
+    @property
+    def s(self) -> RunSettings: ...
+    @property
+    def model(self) -> type[TagSummary]: ...  # the run's response model
+    def request_for(self, paper: Paper) -> ModelRequest: ...
 
 
 def _client(job: Job) -> BatchClient:
-    make = getattr(job.gateway, "batch_client", None)
-    if make is None:
+    """The batch API at the gateway's endpoint (remote gateways name theirs: `batch_target`)."""
+    target = getattr(job.gateway, "batch_target", None)
+    if target is None:
         raise ConfigError(
             f"--batch needs a remote OpenAI-compatible model, not '{job.gateway.model}'."
         )
-    client: BatchClient = make()
-    return client
+    where: BatchTarget = target()
+    return BatchClient(where.api_base, where.api_key)
 
 
 async def run_batch(
-    job: Job, misses: list[UniquePaper], writer: JsonlWriter, settings: BatchSettings
+    job: Job, misses: list[UniquePaper], sink: ResultSink, settings: BatchSettings
 ) -> None:
     """Submit `misses` as one or more batches (or, after an interruption, find them again by
     id), then collect each as it completes. The state file is saved after every submission and
@@ -76,7 +94,7 @@ async def run_batch(
         results = await client.results(batch)
         for paper_id in part.paper_ids:
             if paper_id in by_id:
-                _collect(job, writer, by_id[paper_id], results.get(paper_id))
+                _collect(job, sink, by_id[paper_id], results.get(paper_id))
         part.collected = True
         save_state(job.s.output, state)
     state_path(job.s.output).unlink(missing_ok=True)
@@ -125,12 +143,10 @@ async def _submit(
         save_state(job.s.output, state)
 
 
-def _collect(
-    job: Job, writer: JsonlWriter, item: UniquePaper, result: dict[str, Any] | None
-) -> None:
+def _collect(job: Job, sink: ResultSink, item: UniquePaper, result: dict[str, Any] | None) -> None:
     if result is None or "error" in result:
         reason = result["error"] if result else "no result for this paper in the batch"
-        job._write_failed(writer, item, reason)
+        sink.failed(item, reason)
         return
     try:
         output = job.model.model_validate_json(
@@ -139,7 +155,7 @@ def _collect(
     except ValidationError as exc:
         first = exc.errors()[0]
         reason = f"invalid output in batch ({first['msg']}); rerun with --retry-failed to re-ask"
-        job._write_failed(writer, item, reason)
+        sink.failed(item, reason)
         return
     raw_usage = result.get("usage") or {}
     usage = Usage(
@@ -147,10 +163,8 @@ def _collect(
         completion_tokens=int(raw_usage.get("completion_tokens", 0)),
         calls=1,
     )
-    job.usage.add(usage)
-    job._remember(item.paper, output, usage)
-    job._write_ok(writer, item, output.tags, output.summary, cached=False, usage=usage)
-    job.progress.advance()
+    sink.spend(usage)
+    sink.answered(item, output.tags, output.summary, usage)
 
 
 def _status_line(status: str, counts: Any) -> None:

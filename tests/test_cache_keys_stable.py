@@ -49,8 +49,11 @@ EXPECTED = {
 @pytest.fixture(autouse=True)
 def fixed_versions(monkeypatch: pytest.MonkeyPatch) -> None:
     """An embedded model's key names its model packages' versions; fixed here so the digests
-    do not depend on what this machine has installed."""
+    do not depend on what this machine has installed (or on backends other tests built)."""
+    from tagger import embedded
+
     monkeypatch.setattr(importlib.metadata, "version", lambda package: "0.0-test")
+    monkeypatch.setattr(embedded, "_instances", {})  # backends built by earlier tests: real ones
 
 
 def _key(tmp_path: Path, model: str, **options: Any) -> str:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from tagger.daily.config import DailyConfig
 from tagger.errors import TaggerError
 
+# `tagger run ARGS` in this process, returning its exit code (the CLI hands it in: nothing
+# below tagger.cli imports it).
+RunTagger = Callable[[list[str]], object]
 
-def tag_papers(config: DailyConfig, papers: Path, tagged: Path) -> None:
-    from tagger.cli.run import run
 
+def tag_papers(config: DailyConfig, papers: Path, tagged: Path, run_tagger: RunTagger) -> None:
     if not papers.exists() or papers.stat().st_size == 0:
         # An empty day: `tagger run` refuses an empty input; there is simply nothing to tag.
         tagged.write_text("", encoding="utf-8")
@@ -21,10 +24,7 @@ def tag_papers(config: DailyConfig, papers: Path, tagged: Path) -> None:
     if config.api_base:
         args += ["--api-base", config.api_base]
     args.append("--resume" if tagged.exists() else "--overwrite")
-    try:
-        code = run.main(args=args, prog_name="tagger run", standalone_mode=False)
-    except SystemExit as exc:
-        code = exc.code
+    code = run_tagger(args)
     if code in (None, 0) or _some_answered(tagged, code):
         return
     raise TaggerError(f"`tagger run` exited with code {code}.", path=str(tagged))

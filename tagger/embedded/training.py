@@ -119,8 +119,8 @@ def _is_run_output(path: str) -> bool:
 
 
 def _run_labels(path: str, taxonomy: Taxonomy, inputs: Sequence[str]) -> LabeledSet:
-    from tagger.digest.load import read_run_file
     from tagger.ingest import iter_papers
+    from tagger.run.reader import read_run_file
 
     ok = [r for r in read_run_file(path) if r.status == "ok"]
     sources = list(inputs) or _manifest_inputs(path)

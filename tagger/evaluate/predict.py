@@ -104,7 +104,7 @@ def gold_papers(gold: GoldSet) -> list[UniquePaper]:
 
 def read_log(path: str | Path) -> list[TaggedPaper]:
     # One reader of run output for every consumer (digest, eval).
-    from tagger.digest.load import read_run_file
+    from tagger.run.reader import read_run_file
 
     return list(read_run_file(path))
 

@@ -88,6 +88,7 @@ class Tagger:
         return [done[item.paper.id] for item in items]
 
     async def _run(self, items: list[UniquePaper], out: Path) -> None:
+        from tagger.models.factory import default_concurrency
         from tagger.run.cache import ResultCache
         from tagger.run.job import Job
         from tagger.run.settings import RunSettings
@@ -107,15 +108,6 @@ class Tagger:
         finally:
             if cache is not None:
                 cache.close()
-
-
-def default_concurrency(gateway: Any) -> int:
-    """As `tagger run`: an endpoint pool's total, 32 for embedded models, else 8."""
-    pool = getattr(gateway, "pool", None)
-    if pool is not None:
-        return int(pool.total_concurrency)
-    is_local = gateway.api_base is None and gateway.model.startswith("local/")
-    return 32 if is_local else 8
 
 
 def read_papers(paths: str | Sequence[str], fmt: str = "auto") -> list[Paper]:

@@ -120,9 +120,11 @@ def run(
 
     Writes one JSON line per unique paper as it finishes, and OUT.run.json beside it.
     """
+    from tagger import embedded
     from tagger.atomic import is_stdout
     from tagger.config.build import build_setup
     from tagger.dedup.source import open_unique
+    from tagger.models.factory import default_concurrency
     from tagger.run.cache import ResultCache
     from tagger.run.job import Job, limit_papers
     from tagger.run.output import manifest_path
@@ -149,13 +151,13 @@ def run(
     if workers > 1:
         _use_workers(setup, workers, batch)
     printer = WarningPrinter()
-    is_local = setup.gateway.api_base is None and setup.gateway.model.startswith("local/")
+    is_local = embedded.is_local(setup.gateway.model)
     settings = RunSettings(
         output=output,
         prompt=setup.prompt,
         taxonomy=setup.taxonomy,
         max_tags=max_tags,
-        concurrency=concurrency or _default_concurrency(setup.gateway, is_local),
+        concurrency=concurrency or default_concurrency(setup.gateway),
         use_cache=not no_cache,
         resume=resume,
         retry_failed=retry_failed,
@@ -247,10 +249,3 @@ def _set_timeout(gateway: object, timeout: float | None) -> None:
 
     if timeout is not None and isinstance(gateway, LiteLLMGateway):
         gateway.timeout_s = timeout  # embedded models run in-process: nothing to time out
-
-
-def _default_concurrency(gateway: object, is_local: bool) -> int:
-    pool = getattr(gateway, "pool", None)
-    if pool is not None:
-        return int(pool.total_concurrency)
-    return 32 if is_local else 8  # local: two micro-batches in flight keep the cores busy

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator
 
@@ -15,6 +15,7 @@ from tagger.config.summary_rules import summary_problems
 from tagger.config.taxonomy import Taxonomy
 
 MAX_SUMMARY_CHARS = 160
+Answer = TypeVar("Answer", bound=BaseModel)
 # A sentence break: end punctuation, space, then an uppercase letter (not "e.g. X" or "Fig. 2").
 _SENTENCE_BREAK = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bal)(?<!\bFig)[.!?]\s+[A-Z]")
 
@@ -91,6 +92,19 @@ def response_model(taxonomy: Taxonomy, max_tags: int) -> type[TagSummary]:
     model = create_model("TagSummary", __base__=TagSummary, tags=tags_field)
     _RECIPES[model] = (response_model, (taxonomy, max_tags))
     return model
+
+
+def validate_answer(
+    model: type[Answer], answer: str | bytes | Mapping[str, Any], context: dict[str, Any]
+) -> Answer:
+    """The one check a model's answer passes, whichever path brought it: an embedded backend,
+    a worker process, the batch API or a cache hit (live remote calls run the same
+    `model_validate*` through instructor). `answer` is the JSON text or the parsed object;
+    `context` is the request's validation context (the paper's title: a summary must not copy
+    it). Raises ValueError (pydantic's ValidationError) when the answer does not pass."""
+    if isinstance(answer, str | bytes):
+        return model.model_validate_json(answer, context=context)
+    return model.model_validate(answer, context=context)
 
 
 def schema_hash(model: type[BaseModel]) -> str:

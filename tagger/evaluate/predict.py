@@ -74,6 +74,7 @@ async def _run_once(
     plan: Planned, gold: GoldSet, index: int, cache: ResultCache | None, options: PredictOptions
 ) -> Predictions:
     from tagger.embedded import is_local
+    from tagger.models.factory import default_concurrency
 
     setup, log = plan.setup, repeat_log(plan.log, index)
     settings = RunSettings(
@@ -81,7 +82,7 @@ async def _run_once(
         prompt=setup.prompt,
         taxonomy=setup.taxonomy,
         max_tags=setup.max_tags,
-        concurrency=options.concurrency or (64 if is_local(setup.gateway.model) else 8),
+        concurrency=options.concurrency or default_concurrency(setup.gateway),
         use_cache=cache is not None,
         overwrite=True,  # the log belongs to this eval, like the report beside it
         namespace=repeat_namespace(index),

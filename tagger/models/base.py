@@ -14,6 +14,9 @@ from pydantic import BaseModel
 from tagger.config.taxonomy import Taxonomy
 from tagger.records import Paper, Usage
 
+DEFAULT_CONCURRENCY = 8  # requests in flight at once: a run's, and each pool endpoint's, default
+EMBEDDED_CONCURRENCY = 32  # embedded models: two micro-batches of 16 keep the cores busy
+
 
 @dataclass(frozen=True)
 class ModelRequest:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tagger.errors import ConfigError
-from tagger.models.base import Gateway
+from tagger.models.base import DEFAULT_CONCURRENCY, EMBEDDED_CONCURRENCY, Gateway
 from tagger.models.local import LocalGateway
 from tagger.models.remote import LiteLLMGateway
 
@@ -51,3 +51,14 @@ def make_gateway(
         max_retries=max_retries,
         timeout_s=timeout_s,
     )
+
+
+def default_concurrency(gateway: Gateway) -> int:
+    """Requests in flight when --concurrency is not given (run, eval, the Python API): an
+    endpoint pool's total, EMBEDDED_CONCURRENCY for embedded models, else DEFAULT_CONCURRENCY."""
+    from tagger.embedded import is_local
+
+    pool = getattr(gateway, "pool", None)
+    if pool is not None:
+        return int(pool.total_concurrency)
+    return EMBEDDED_CONCURRENCY if is_local(gateway.model) else DEFAULT_CONCURRENCY

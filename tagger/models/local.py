@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from tagger.config.schema import validate_answer
 from tagger.errors import ModelError
 from tagger.models.base import ModelRequest, ModelResult
 from tagger.records import Usage
@@ -92,9 +93,7 @@ class LocalGateway:
             usage.add(Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens))
             usage.calls, usage.retries = 1, attempt
             try:
-                output = request.response_model.model_validate_json(
-                    text, context=request.validation_context()
-                )
+                output = validate_answer(request.response_model, text, request.validation_context())
             except ValueError as exc:
                 problem = "; ".join(_error_lines(exc))[:300]
                 messages = [
@@ -115,9 +114,10 @@ class LocalGateway:
         for request, answer in zip(requests, answers, strict=True):
             try:
                 results.append(
-                    request.response_model.model_validate(
+                    validate_answer(
+                        request.response_model,
                         {"tags": answer.tags, "summary": answer.summary},
-                        context={"title": request.paper.title},
+                        {"title": request.paper.title},
                     )
                 )
             except ValueError as exc:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tagger.errors import ConfigError, ModelTransportError, config_error_from
-from tagger.models.base import BatchTarget
+from tagger.models.base import DEFAULT_CONCURRENCY, BatchTarget
 from tagger.models.remote import LiteLLMGateway
 from tagger.yamlfile import load_yaml
 
@@ -25,7 +25,9 @@ class Endpoint(BaseModel):
 
     api_base: str
     model: str | None = Field(default=None, description="overrides the pool's model")
-    max_concurrency: int = Field(default=8, ge=1, description="requests in flight at once")
+    max_concurrency: int = Field(
+        default=DEFAULT_CONCURRENCY, ge=1, description="requests in flight at once"
+    )
     api_key_env: str | None = Field(default=None, description="env var holding this server's key")
 
     def api_key(self) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tagger.config.schema import recipe
+from tagger.config.schema import recipe, validate_answer
 from tagger.errors import ConfigError, ModelError, model_error_class
 from tagger.models.base import BatchTarget, ModelRequest, ModelResult
 from tagger.models.remote import LiteLLMGateway
@@ -169,8 +169,8 @@ class WorkerGateway:
                     future.set_exception(model_error_class(kind)(message, usage))
                     continue
                 try:
-                    output = request.response_model.model_validate(
-                        payload, context=request.validation_context()
+                    output = validate_answer(
+                        request.response_model, payload, request.validation_context()
                     )
                 except ValueError as exc:
                     future.set_exception(ModelError(f"answer failed validation: {exc}", usage))

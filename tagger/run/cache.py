@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tagger.config.schema import validate_answer
 from tagger.errors import CacheError
 
 # `tagger cache clear` needs a readable cache; a damaged one is deleted (it only saves calls).
@@ -101,9 +102,7 @@ def valid_hit(answer: CachedAnswer, model: type[BaseModel], title: str) -> bool:
     """Whether a cached answer still passes the run's response model (taxonomy, K, summary
     rules): a damaged or stale entry is a miss, never an answer."""
     try:
-        model.model_validate(
-            {"tags": answer.tags, "summary": answer.summary}, context={"title": title}
-        )
+        validate_answer(model, {"tags": answer.tags, "summary": answer.summary}, {"title": title})
     except ValueError:
         return False
     return True

@@ -9,8 +9,7 @@ from typing import Protocol
 
 from tagger.config.prompts import PromptSpec
 from tagger.config.taxonomy import Taxonomy
-
-DEFAULT_CONCURRENCY = 8  # requests in flight at once (--concurrency; an endpoint's default too)
+from tagger.models.base import DEFAULT_CONCURRENCY
 
 
 class Progress(Protocol):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
+from tagger.config.schema import validate_answer
 from tagger.errors import ConfigError
 from tagger.models.base import BatchTarget
 from tagger.records import Usage
@@ -149,9 +150,7 @@ def _collect(job: Job, sink: ResultSink, item: UniquePaper, result: dict[str, An
         sink.failed(item, reason)
         return
     try:
-        output = job.model.model_validate_json(
-            result["content"], context={"title": item.paper.title}
-        )
+        output = validate_answer(job.model, result["content"], {"title": item.paper.title})
     except ValidationError as exc:
         first = exc.errors()[0]
         reason = f"invalid output in batch ({first['msg']}); rerun with --retry-failed to re-ask"

@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from tagger.config.taxonomy import Taxonomy
-from tagger.errors import ConfigError
+from tagger.errors import ConfigError, first_problem
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -129,8 +129,7 @@ def load_head(path: str | Path) -> Head:
     try:
         head = HeadFile.model_validate_json(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "file"
+        where, first = first_problem(exc, "file")
         raise ConfigError(
             f"not a tagger head file ({where}: {first['msg'].lower()}).", path=file, hint=_HINT
         ) from None

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tagger.errors import InputError
+from tagger.errors import InputError, first_problem
 from tagger.jsonio import parse_json_line, replace_surrogates
 from tagger.records import TaggedPaper
 
@@ -44,8 +44,7 @@ def _parse_line(raw: bytes, name: str, number: int) -> TaggedPaper:
     try:
         return TaggedPaper.model_validate(_clean_surrogates(data))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "record"
+        where, first = first_problem(exc, "record")
         raise InputError(
             f"line is not a tagged-paper record ({where}: {first['msg']}).",
             path=name,

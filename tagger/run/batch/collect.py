@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import ValidationError
 
 from tagger.config.schema import validate_answer
-from tagger.errors import ConfigError
+from tagger.errors import ConfigError, first_problem
 from tagger.models.base import BatchTarget
 from tagger.records import Usage
 from tagger.run.batch.client import (
@@ -152,7 +152,7 @@ def _collect(job: Job, sink: ResultSink, item: UniquePaper, result: dict[str, An
     try:
         output = validate_answer(job.model, result["content"], {"title": item.paper.title})
     except ValidationError as exc:
-        first = exc.errors()[0]
+        _, first = first_problem(exc, "answer")
         reason = f"invalid output in batch ({first['msg']}); rerun with --retry-failed to re-ask"
         sink.failed(item, reason)
         return

@@ -119,6 +119,9 @@ class RunCounts(BaseModel):
     skipped_resume: int = 0
     truncated: int = 0
     not_attempted: int = Field(default=0, description="left unwritten by a stopped run")
+    failed_earlier: int = Field(
+        default=0, description="failed lines an earlier invocation wrote that --resume kept"
+    )
     cache_invalid: int = 0  # cache hits that failed validation and were asked again
 
 

@@ -149,14 +149,15 @@ def test_401_stops_the_run_and_keeps_what_was_answered(
             "--api-base", server.base_url, "--concurrency", "1", "--api-key", KEY,
         )  # fmt: skip
         calls = len(server.requests)
-    assert calls == 2 and result.code == 2
-    rows = read_rows(out)
-    assert [r["status"] for r in rows] == ["ok", "failed"]  # the rest is left for --resume
-    assert "401" in rows[1]["error"]
-    manifest = json.loads((tmp_path / "out.run.json").read_text())
-    assert manifest["counts"]["not_attempted"] == 4 and "401" in manifest["stopped"]
-    assert "run stopped" in result.err_lines[-1] and "4 papers not attempted" in result.err
-    with FakeOpenAI() as server:  # fixed: --retry-failed redoes the failure and the rest
+        assert calls == 2 and result.code == 2
+        rows = read_rows(out)
+        assert [r["status"] for r in rows] == ["ok", "failed"]  # the rest is left for --resume
+        assert "401" in rows[1]["error"]
+        manifest = json.loads((tmp_path / "out.run.json").read_text())
+        assert manifest["counts"]["not_attempted"] == 4 and "401" in manifest["stopped"]
+        assert "run stopped" in result.err_lines[-1] and "4 papers not attempted" in result.err
+        # the key is fixed (the server now answers): --retry-failed redoes the failure and the
+        # rest; same endpoint, since --resume refuses another api base (issue 11)
         again = invoke(
             capsys, "run", str(source), "-o", str(out), "--model", "openai/m",
             "--api-base", server.base_url, "--retry-failed", "--api-key", KEY,

@@ -62,6 +62,23 @@ def test_a_run_with_failed_papers_exits_1_and_says_how_to_redo_them(
     assert all(row["status"] == "ok" for row in read_rows(out))
 
 
+def test_a_resume_that_keeps_earlier_failed_papers_still_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, out = write_papers(tmp_path / "p.jsonl", 4), tmp_path / "o.jsonl"
+    with FakeOpenAI(default=bad_for_one) as server:
+        args = [str(source), "-o", str(out), *model_args(server)]
+        assert run_cli(capsys, *args, "--limit", "2").code == 1  # paper 1 failed
+        server.default = first_tag_answer
+        resumed = run_cli(capsys, *args, "--resume")  # answers the rest, keeps the failed line
+        assert [r["status"] for r in read_rows(out)].count("failed") == 1
+        assert resumed.code == 1, resumed.err  # OUT still holds a failed paper: not "all ok"
+        assert "1 failed in an earlier invocation" in resumed.err_lines[-1]
+        assert manifest(out)["counts"]["failed_earlier"] == 1
+        assert run_cli(capsys, *args, "--retry-failed").code == 0
+    assert {r["status"] for r in read_rows(out)} == {"ok"}
+
+
 def test_usage_errors_stay_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source, out = write_papers(tmp_path / "p.jsonl", 2), tmp_path / "o.jsonl"
     out.write_text("x\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,14 @@ def test_interrupted_batch_resumes_by_id_without_resubmitting(tmp_path: Path) ->
     assert len(rows(out)) == 5
 
 
-def test_invalid_batch_answers_are_failed_with_reason_then_retryable(tmp_path: Path) -> None:
+def stored_raw(home: Path) -> list[str | None]:
+    with sqlite3.connect(home / "store.db") as conn:
+        return [r[0] for r in conn.execute("SELECT raw_response FROM answers WHERE run_id = 1")]
+
+
+def test_invalid_batch_answers_are_failed_with_reason_then_retryable(
+    tmp_path: Path, tagger_home: Path
+) -> None:
     out = tmp_path / "o.jsonl"
     with FakeBatchServer(polls_before_done=0) as server:
         server.enqueue({"content": json.dumps({"tags": ["not-a-tag"], "summary": "x"})})
@@ -58,6 +66,8 @@ def test_invalid_batch_answers_are_failed_with_reason_then_retryable(tmp_path: P
         assert exited.value.code == 1
         failed = [r for r in rows(out) if r["status"] == "failed"]
         assert len(failed) == 1 and "--retry-failed" in str(failed[0]["error"])
+        raw = stored_raw(tagger_home)  # the history keeps what the batch answered, bad ones too
+        assert len(raw) == 3 and all(raw) and sum("not-a-tag" in str(r) for r in raw) == 1
         main(["run", str(SAMPLES), "-o", str(out), *base, "--retry-failed"])
         assert len(server.requests) == 1  # only the failed paper went to the live path
     assert all(r["status"] == "ok" for r in rows(out)) and len(rows(out)) == 3

@@ -226,7 +226,18 @@ def test_smtp_user_without_password_fails_before_fetching(
     (tmp_path / "daily.yaml").write_text(json.dumps(data))
     result = invoke(capsys, "daily", "--config", str(tmp_path / "daily.yaml"))
     assert result.code == 2 and "TAGGER_SMTP_PASSWORD" in result.err
+    assert "email.user bot" in result.err and "--smtp" not in result.err  # daily.yaml's words
     assert arxiv.seen == [] and hf.seen == []
+
+
+def test_an_smtp_server_that_is_down_is_named_as_daily_yaml_names_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, arxiv: FakeApis, hf: FakeApis
+) -> None:
+    config = write_config(tmp_path, arxiv, hf, f"127.0.0.1:{free_port()}")  # nobody listens
+    serve_day(arxiv, hf, "2024-03-14")
+    result = daily(capsys, config, "2024-03-14")
+    assert result.code != 0 and "cannot send the digest via 127.0.0.1:" in result.err
+    assert "Check email.smtp" in result.err and "--smtp" not in result.err
 
 
 def test_an_empty_day_sends_nothing_and_says_so(

@@ -376,7 +376,9 @@ def test_report_states_the_micro_f1_interval_and_the_gate_warns_when_it_is_wider
     ci = report(tmp_path / "f.json")["systems"][0]["micro_f1_ci"]
     assert ci["low"] < report(tmp_path / "f.json")["systems"][0]["metrics"]["micro_f1"]
     assert ci["resamples"] == 1000 and ci["level"] == 0.95
-    assert "micro_f1 95% interval" in result.out and "micro_f1 95% interval" in out.read_text()
+    assert "micro_f1 95% interval" in result.out
+    html = out.read_text()  # the viewer's eval page: the interval stands beside micro_f1's value
+    assert re.search(r"micro_f1</td><td>[\d.]+ <span class=\"ci\">95% interval [\d.]+–", html)
     assert "smaller than" not in result.err
     narrow = tagger(
         capsys, *remote(server, "fails"), "--baseline", str(baseline), "--max-drop", "0.01"

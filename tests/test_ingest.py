@@ -399,7 +399,9 @@ def test_run_and_dedup_report_dropped_records(
 ) -> None:
     from conftest import invoke
 
-    good = json.dumps({"title": "T", "abstract": "A."})
+    good = json.dumps(  # a paper local/keyword can tag (one it cannot would fail: exit 1)
+        {"title": "Diffusion models", "abstract": "We train a diffusion model on images."}
+    )
     path = write(tmp_path / "p.jsonl", good + '\n{"title": "No abstract"}\n')
     out = tmp_path / "o.jsonl"
     result = invoke(capsys, "run", str(path), "-o", str(out), "--model", "local/keyword")

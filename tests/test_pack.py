@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from conftest import SAMPLES
@@ -14,7 +15,7 @@ def rows(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_pack_sends_k_abstracts_per_request(tmp_path: Path) -> None:
+def test_pack_sends_k_abstracts_per_request(tmp_path: Path, tagger_home: Path) -> None:
     out = tmp_path / "o.jsonl"
     with FakeOpenAI() as server:
         base = ["--model", "openai/fake", "--api-base", server.base_url, "--limit", "16"]
@@ -29,6 +30,9 @@ def test_pack_sends_k_abstracts_per_request(tmp_path: Path) -> None:
     assert user.count("</abstract>") == 4 and '<abstract id="p4">' in user
     result = rows(out)
     assert len(result) == 16 and all(r["status"] == "ok" for r in result)
+    with sqlite3.connect(tagger_home / "store.db") as conn:  # the pack's whole answer per paper
+        raw = [r[0] for r in conn.execute("SELECT raw_response FROM answers WHERE run_id = 1")]
+    assert len(raw) == 16 and all('"p4"' in str(r) for r in raw)
     assert {str(r["summary"]).split()[-1] for r in result} == {"p1", "p2", "p3", "p4"}
     # packed answers are cached apart from single ones: the single run asked again
     assert len(server.requests) == 4 + 16

@@ -77,5 +77,5 @@ def test_screenshots_render(site: str, tmp_path: Path) -> None:
         ("view-compare.png", f"/evals/{last}"),
     ):
         target = folder / name
-        chromium(f"{site}{path}", tmp_path / name, f"--screenshot={target}")
+        chromium(f"{site}{path}", tmp_path / f"profile-{name}", f"--screenshot={target}")
         assert target.stat().st_size > 10_000

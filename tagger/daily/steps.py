@@ -106,11 +106,12 @@ def _smtp(config: DailyConfig) -> Any:
             raise ConfigError("daily config: format 'eml' needs an 'email:' section (to: ...).")
         return None
     from tagger.digest.render_eml import check_addresses
-    from tagger.digest.smtp import smtp_settings
+    from tagger.digest.smtp import DAILY_CONFIG, smtp_settings
 
     check_addresses([config.email.sender], "email.from")
     check_addresses(config.email.to, "email.to")
-    return smtp_settings(config.email.smtp, config.email.security, config.email.user)
+    email = config.email
+    return smtp_settings(email.smtp, email.security, email.user, names=DAILY_CONFIG)
 
 
 def sent_state_path(output_dir: Path) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from tagger.errors import ConfigError, first_problem
+from tagger.evaluate.metrics import ROUGE_TYPES
 from tagger.evaluate.models import LOWER_IS_BETTER, EvalReport, Gate, GateCheck, SystemResult
 
 DEFAULT_METRICS = ("micro_f1",)
@@ -77,6 +78,11 @@ def _require_price(metric: str, now: SystemResult, then: SystemResult) -> None:
 
 
 def _require(metric: str, now: dict[str, float], then: dict[str, float], path: str) -> None:
+    if metric not in now and metric in ROUGE_TYPES:
+        raise ConfigError(
+            f"--metric {metric}: ROUGE was not measured (the gold set has no reference "
+            "summaries); gate on a tag metric such as micro_f1 instead."
+        )
     if metric not in now:
         known = ", ".join(sorted(now))
         raise ConfigError(f"unknown metric '{metric}' for --metric (known: {known}).")

@@ -46,6 +46,11 @@ class GoldSet:
         payload = json.dumps([i.model_dump() for i in self.items], sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
+    @property
+    def has_summaries(self) -> bool:
+        """Whether any paper has a reference summary (without one, ROUGE is not measured)."""
+        return any(i.summary.strip() for i in self.items)
+
     def limited(self, limit: int | None) -> GoldSet:
         return self if limit is None else GoldSet(self.path, self.items[:limit], self.split)
 

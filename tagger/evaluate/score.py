@@ -128,10 +128,13 @@ def _count_metrics(papers: Sequence[PaperResult]) -> dict[str, float]:
 
 
 def _summary_metrics(papers: Sequence[PaperResult]) -> dict[str, float]:
+    """ROUGE only over papers with a reference summary; with none, ROUGE is left out (not
+    measured), never reported as 0."""
     scored = [p.rouge for p in papers if p.rouge is not None]
     written = [p for p in papers if p.summary]
+    rouge_means = {name: mean([r[name] for r in scored]) for name in ROUGE_TYPES} if scored else {}
     return {
-        **{name: mean([r[name] for r in scored]) for name in ROUGE_TYPES},
+        **rouge_means,
         "compliance": mean([float(p.compliant) for p in papers]),
         "one_sentence": mean([float(p.one_sentence) for p in papers]),
         "short_enough": mean([float(p.short_enough) for p in papers]),
@@ -156,8 +159,8 @@ def _unpriced(gold: GoldSet, runs: Sequence[Predictions]) -> int:
 
 def _cost_metrics(papers: Sequence[PaperResult], spent: Sequence[Usage]) -> dict[str, float]:
     """Per-paper means over run 1's papers with usage (failed ones too); cached answers carry
-    what they cost when made. A cost litellm could not price leaves the cost metrics out: a sum
-    that skipped it would understate the spend."""
+    what they cost when made. A cost litellm could not price leaves that metric out (a sum that
+    skipped it would understate the spend); a rerun served from the cache spent a known $0."""
     usages = _run_one_usages(papers)
     tokens = {
         "prompt_tokens_per_paper": mean([u.prompt_tokens for u in usages]),
@@ -168,13 +171,11 @@ def _cost_metrics(papers: Sequence[PaperResult], spent: Sequence[Usage]) -> dict
     latency = {"latency_s_per_paper": mean([u.latency_s for u in usages])}
     known = [c for c in costs if c is not None]
     paid = [c for c in spent_costs if c is not None]
-    if len(known) < len(costs) or len(paid) < len(spent_costs):
-        return {**tokens, **latency}
-    cost = {
-        "cost_usd_per_paper": mean(known),
-        "cost_usd_total": sum(known),
-        "cost_usd_spent": sum(paid),
-    }
+    cost: dict[str, float] = {}
+    if len(known) == len(costs):
+        cost.update(cost_usd_per_paper=mean(known), cost_usd_total=sum(known))
+    if len(paid) == len(spent_costs):  # nothing called (all cached) is a known $0
+        cost["cost_usd_spent"] = sum(paid)
     return {**tokens, **cost, **latency}
 
 

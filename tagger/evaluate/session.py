@@ -42,6 +42,10 @@ if TYPE_CHECKING:
     from tagger.embedded.base import LocalBackend
 
 _PROMPT_REF = re.compile(r"[\w.-]+@v?\d+")
+NO_SUMMARIES = (
+    "ROUGE not measured: the gold set has no reference summaries (tags only); "
+    "rouge1/rouge2/rougeL are left out of the report."
+)
 CompareKind = Literal["prompt", "model", "log"]
 
 
@@ -112,6 +116,8 @@ def run_eval(options: EvalOptions, paths: ReportPaths) -> EvalReport:
     gold = load_gold(options.gold_path or DEFAULT_GOLD, taxonomy)
     gold = gold.select(options.split).limited(options.limit)
     systems, notes = _plan(options, paths)
+    if not gold.has_summaries:
+        notes.append(NO_SUMMARIES)
     notes += _repeat_notes(systems, options.repeats)
     notes += _collect(systems, gold, options)
     if options.predict.pack > 1:

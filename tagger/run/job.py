@@ -23,7 +23,7 @@ from tagger.errors import ConfigError, ModelError
 from tagger.models.base import Gateway, ModelRequest
 from tagger.models.retry import redact_url
 from tagger.normalize import normalize_text
-from tagger.records import Paper, RunManifest, Usage
+from tagger.records import Paper, RunManifest, TaggedPaper, Usage
 from tagger.run.cache import KeyMaker, KeyParts, ResultCache
 from tagger.run.failures import FailureBudget
 from tagger.run.manifest import check_identity, exit_code, load_previous, record_invocation
@@ -197,14 +197,19 @@ class Job:
             if failed:
                 rewrite_without(out, failed, good_bytes)
                 done = {pid: rec for pid, rec in done.items() if pid not in failed}
-        return self._skip_done(papers, set(done)), len(done)
+        return self._skip_done(papers, done), len(done)
 
-    def _skip_done(self, papers: Iterable[UniquePaper], done: set[str]) -> Iterator[UniquePaper]:
+    def _skip_done(
+        self, papers: Iterable[UniquePaper], done: dict[str, TaggedPaper]
+    ) -> Iterator[UniquePaper]:
+        counts = self.manifest.counts
         for item in papers:
-            if item.paper.id in done:
-                self.manifest.counts.skipped_resume += 1
-            else:
+            kept = done.get(item.paper.id)
+            if kept is None:
                 yield item
+                continue
+            counts.skipped_resume += 1
+            counts.failed_earlier += kept.status == "failed"  # still failed: not "every paper ok"
 
     def _sink(self, writer: JsonlWriter) -> ResultSink:
         return ResultSink(
@@ -308,7 +313,8 @@ class Job:
         answers = {answer.id: answer for answer in result.output.items}
         for key, item in zip(titles, items, strict=True):
             answer = answers[key]
-            sink.answered(item, answer.tags, answer.summary, share)
+            # raw: the pack's whole answer, the same for each of its papers
+            sink.answered(item, answer.tags, answer.summary, share, raw=result.raw_text)
         return True
 
     async def _single(self, item: UniquePaper, sink: ResultSink) -> None:

@@ -34,21 +34,25 @@ def exit_code(manifest: RunManifest) -> int:
         return EXIT_INTERRUPTED
     if manifest.stopped is not None:
         return EXIT_FIX_SETUP if manifest.stopped_by_cause else EXIT_FAILED
-    if manifest.counts.failed:
+    if manifest.counts.failed or manifest.counts.failed_earlier:
         return EXIT_FAILED
     return EXIT_OK
 
 
 def closing_line(manifest: RunManifest) -> str | None:
     """What to say last when not every paper was answered; None when all were."""
-    failed = manifest.counts.failed
+    failed, earlier = manifest.counts.failed, manifest.counts.failed_earlier
+    if not failed and not earlier:
+        return None
+    said = []
     if failed:
-        papers = "paper" if failed == 1 else "papers"
-        return (
-            f"{failed} {papers} failed (exit 1): rerun the same command with "
-            "--retry-failed to redo only those."
-        )
-    return None
+        said.append(f"{failed} {'paper' if failed == 1 else 'papers'} failed")
+    if earlier:
+        said.append(f"{earlier} failed in an earlier invocation and kept by --resume")
+    return (
+        f"{' and '.join(said)} (exit 1): rerun the same command with "
+        "--retry-failed to redo only those."
+    )
 
 
 def load_previous(out: Path) -> RunManifest | None:

@@ -154,7 +154,7 @@ def _collect(job: Job, sink: ResultSink, item: UniquePaper, result: dict[str, An
     except ValidationError as exc:
         _, first = first_problem(exc, "answer")
         reason = f"invalid output in batch ({first['msg']}); rerun with --retry-failed to re-ask"
-        sink.failed(item, reason)
+        sink.failed(item, reason, raw=result["content"])
         return
     raw_usage = result.get("usage") or {}
     usage = Usage(
@@ -163,7 +163,7 @@ def _collect(job: Job, sink: ResultSink, item: UniquePaper, result: dict[str, An
         calls=1,
     )
     sink.spend(usage)
-    sink.answered(item, output.tags, output.summary, usage)
+    sink.answered(item, output.tags, output.summary, usage, raw=result["content"])
 
 
 def _status_line(status: str, counts: Any) -> None:

@@ -288,3 +288,41 @@ def test_papers_that_fail_are_left_out_and_the_rest_is_sent(
     assert len(room.envelopes) == 1
     _, text = mail(room, 0)
     assert "Video Diffusion Transformers" not in text and "Image Diffusion" in text
+
+
+def test_a_day_whose_papers_all_failed_is_redone_once_the_model_works(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    arxiv: FakeApis,
+    hf: FakeApis,
+    mailroom: tuple[str, Mailroom],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run step failed (every answer invalid): the next call redoes those papers."""
+    from fake_openai import FakeOpenAI, first_tag_answer
+
+    broken = True
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        if broken:
+            return {"content": json.dumps({"tags": ["no-such-tag"], "summary": "Bad."})}
+        return first_tag_answer(body)
+
+    address, room = mailroom
+    config = write_config(tmp_path, arxiv, hf, address)
+    with FakeOpenAI(default=answer) as server:
+        data = json.loads(config.read_text())
+        config.write_text(
+            json.dumps({**data, "model": "openai/fake", "api_base": server.base_url}),
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("TAGGER_API_KEY", "sk-test-daily")
+        serve_day(arxiv, hf, "2024-03-14")
+        first = daily(capsys, config, "2024-03-14")
+        assert first.code != 0 and not room.envelopes
+        assert "the next `tagger daily` call keeps its answers and redoes" in first.err
+        asked, broken = len(server.requests), False
+        second = daily(capsys, config, "2024-03-14")
+        assert second.code == 0, second.err
+        assert len(server.requests) > asked  # the failed papers were asked again
+    assert len(room.envelopes) == 1 and "left out" not in second.err

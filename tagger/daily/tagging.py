@@ -1,4 +1,5 @@
-"""The run step: `tagger run DATE/papers.jsonl -o DATE/tagged.jsonl`, resumed if cut short."""
+"""The run step: `tagger run DATE/papers.jsonl -o DATE/tagged.jsonl`; run again, it keeps the
+answers and redoes the failed papers (`--retry-failed`)."""
 
 from __future__ import annotations
 
@@ -23,11 +24,16 @@ def tag_papers(config: DailyConfig, papers: Path, tagged: Path, run_tagger: RunT
         args += ["--taxonomy", str(config.taxonomy.resolve())]
     if config.api_base:
         args += ["--api-base", config.api_base]
-    args.append("--resume" if tagged.exists() else "--overwrite")
+    # continuing a cut-short or failed step: keep the answers, redo the failed papers
+    args.append("--retry-failed" if tagged.exists() else "--overwrite")
     code = run_tagger(args)
     if code in (None, 0) or _some_answered(tagged, code):
         return
-    raise TaggerError(f"`tagger run` exited with code {code}.", path=str(tagged))
+    raise TaggerError(
+        f"`tagger run` exited with code {code} (the next `tagger daily` call keeps its answers "
+        "and redoes the failed papers).",
+        path=str(tagged),
+    )
 
 
 def _some_answered(tagged: Path, code: object) -> bool:

@@ -73,7 +73,8 @@ def parse_feed(body: bytes, url: str) -> tuple[int, list[FetchedPaper]]:
         reason = getattr(problem, "getMessage", lambda: "not Atom XML")()
         raise FetchError(
             f"the arXiv API at {url} answered something that is not an Atom feed ({reason}).",
-            hint="Check --api-url; if it is arXiv, try again later.",
+            hint="Check the API URL (--api-url, or api_url in daily.yaml); if it is arXiv, "
+            "try again later.",
         )
     _raise_api_error(feed, url)
     total = _int(feed.feed.get("opensearch_totalresults"), default=len(feed.entries))

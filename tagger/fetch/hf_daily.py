@@ -28,12 +28,13 @@ def parse_listing(body: bytes, url: str) -> list[FetchedPaper]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise FetchError(
             f"the daily-papers API at {url} answered something that is not JSON ({exc}).",
-            hint="Check --api-url; if it is Hugging Face, try again later.",
+            hint="Check the API URL (--api-url, or api_url in daily.yaml); if it is Hugging "
+            "Face, try again later.",
         ) from None
     if not isinstance(items, list):
         raise FetchError(
             f"the daily-papers API at {url} answered a JSON {type(items).__name__}, not a list.",
-            hint="Check --api-url: it should end in /api.",
+            hint="Check the API URL (--api-url, or api_url in daily.yaml): it should end in /api.",
         )
     return [p for p in (_paper(i) for i in items) if p is not None]
 

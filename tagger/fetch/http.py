@@ -67,7 +67,8 @@ class Http:
                 self.sleep(delay)
         raise FetchError(
             f"GET {shown} failed ({plural(tries, 'attempt')}): {failure}.",
-            hint="Check the network and the URL (--api-url), then run the same command again: "
+            hint="Check the network and the URL (--api-url, or api_url in daily.yaml), then "
+            "run the same command again: "
             "papers already written are kept and not fetched twice.",
         )
 

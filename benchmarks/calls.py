@@ -37,11 +37,12 @@ async def _compare(base_url: str, data: Path, calls: int, rounds: int) -> dict[s
     import litellm
 
     from benchmarks.overhead import MODEL
-    from tagger.gateway import LiteLLMGateway, ModelRequest
+    from tagger.config.prompts import load_prompt, render
+    from tagger.config.schema import response_model
+    from tagger.config.taxonomy import load_taxonomy
     from tagger.ingest import iter_papers
-    from tagger.prompts import load_prompt, render
-    from tagger.schema import response_model
-    from tagger.taxonomy import load_taxonomy
+    from tagger.models.base import ModelRequest
+    from tagger.models.remote import LiteLLMGateway
 
     taxonomy, prompt = load_taxonomy(None), load_prompt()
     model = response_model(taxonomy, 3)

@@ -48,10 +48,10 @@ def measure(draws: int = 15, size: int = 30, seed: int = 5) -> dict[str, Any]:
 def _intros(run: Path, draws: int, size: int, seed: int) -> dict[str, Any]:
     import datetime as dt
 
+    from tagger.config.taxonomy import load_taxonomy
     from tagger.digest.build import DigestOptions, build_digest
     from tagger.digest.load import LoadedRuns, load_runs
     from tagger.digest.model_intro import model_intro_writer
-    from tagger.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy(None)
     loaded = load_runs([run])

@@ -28,7 +28,7 @@ def make_app(n_ctx: int, threads: int | None) -> web.Application:
     sys.path.insert(0, str(ROOT))
     from llama_cpp import Llama
 
-    from tagger.local.llm import gguf_path
+    from tagger.embedded.llm import gguf_path
 
     llm = Llama(model_path=str(gguf_path()), n_ctx=n_ctx, n_threads=threads, verbose=False, seed=0)
     lock = asyncio.Lock()

@@ -65,10 +65,10 @@ def bare(input_path: Path, base_url: str, concurrency: int) -> dict[str, Any]:
     import instructor
     import litellm
 
+    from tagger.config.prompts import load_prompt, render
+    from tagger.config.schema import response_model
+    from tagger.config.taxonomy import load_taxonomy
     from tagger.ingest import iter_papers
-    from tagger.prompts import load_prompt, render
-    from tagger.schema import response_model
-    from tagger.taxonomy import load_taxonomy
 
     taxonomy, prompt = load_taxonomy(None), load_prompt()
     model = response_model(taxonomy, 3)
@@ -151,12 +151,13 @@ def null_model(input_path: Path, concurrency: int, home: Path) -> dict[str, Any]
     """Tagger's own cost per paper: the same run with a gateway that answers at once, in
     process (no HTTP, no litellm). Ingest, dedup, render, validate, cache key + write, output."""
     os.environ["TAGGER_HOME"] = str(home)
-    from tagger.cache import ResultCache
-    from tagger.gateway import ModelRequest, ModelResult
-    from tagger.pipeline import load_unique
+    from tagger.config.build import build_setup
+    from tagger.dedup.source import load_unique
+    from tagger.models.base import ModelRequest, ModelResult
     from tagger.records import Usage
-    from tagger.runner import Job, RunSettings
-    from tagger.setup import build_setup
+    from tagger.run.cache import ResultCache
+    from tagger.run.job import Job
+    from tagger.run.settings import RunSettings
 
     answer = json.dumps({"tags": [TAG], "summary": "Proposes a method and reports gains."})
 

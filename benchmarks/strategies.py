@@ -6,7 +6,7 @@ Usage:
 
 --grid     calibrate local/minilm: F1 over tag-text variants x margin x threshold (one embedding
            pass per variant; the grid itself is free) -- this is how DEFAULT_MARGIN/THRESHOLD
-           in tagger/local/tagging.py were chosen.
+           in tagger/embedded/tagging.py were chosen.
 --pickers  ROUGE-1 of each extractive sentence picker (lead, claim, centroid, claim_centroid).
 Backends needing llama.cpp are skipped with a note when it is not installed.
 """
@@ -27,10 +27,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tagger.local import get_backend  # noqa: E402
-from tagger.local.embedder import get_embedder  # noqa: E402
-from tagger.local.summarize import Picker, summarize_many  # noqa: E402
-from tagger.local.tagging import (  # noqa: E402
+from tagger.config.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
+from tagger.embedded import get_backend  # noqa: E402
+from tagger.embedded.embedder import get_embedder  # noqa: E402
+from tagger.embedded.summarize import Picker, summarize_many  # noqa: E402
+from tagger.embedded.tagging import (  # noqa: E402
     EmbeddingTagger,
     Pooling,
     TagRule,
@@ -38,7 +39,6 @@ from tagger.local.tagging import (  # noqa: E402
     choose_tags,
 )
 from tagger.records import Paper  # noqa: E402
-from tagger.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
 
 DEFAULT_BACKENDS = "local/keyword,local/minilm,local/smollm2-json,local/hybrid,local/smollm2"
 TAG_TEXTS: tuple[TagText, ...] = ("label", "description", "label_desc", "label_positive")

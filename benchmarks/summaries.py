@@ -1,4 +1,4 @@
-"""Extractive summaries: how many read as broken (tagger.summary_rules) and their ROUGE-1.
+"""Extractive summaries: how many read as broken (tagger.config.summary_rules) and their ROUGE-1.
 
     PYTHONPATH=. python benchmarks/summaries.py [--show]
 
@@ -15,10 +15,10 @@ import json
 from pathlib import Path
 from statistics import mean
 
+from tagger.config.summary_rules import summary_problems
+from tagger.embedded.summarize import summarize
 from tagger.evaluate.metrics import rouge
 from tagger.ingest import iter_papers
-from tagger.local.summarize import summarize
-from tagger.summary_rules import summary_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 

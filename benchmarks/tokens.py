@@ -34,9 +34,9 @@ def _count(model: str, messages: list[dict[str, str]]) -> int:
 def rendered_tokens(model: str) -> tuple[list[int], int]:
     """Prompt tokens of the rendered default prompt per unique sample paper, and of its
     system message alone (the same for every paper: a cacheable prefix)."""
-    from tagger.pipeline import load_unique
-    from tagger.prompts import load_prompt, render
-    from tagger.taxonomy import load_taxonomy
+    from tagger.config.prompts import load_prompt, render
+    from tagger.config.taxonomy import load_taxonomy
+    from tagger.dedup.source import load_unique
 
     prompt, taxonomy = load_prompt(), load_taxonomy(None)
     papers = load_unique([str(SAMPLES)]).papers
@@ -69,10 +69,10 @@ def packed_tokens(model: str, pack: int) -> tuple[float, float]:
     from instructor import openai_schema
     from instructor.v2.providers.openai.handlers import OpenAIJSONHandler
 
-    from tagger.pipeline import load_unique
-    from tagger.prompts import load_prompt, render_pack
-    from tagger.schema import packed_model
-    from tagger.taxonomy import load_taxonomy
+    from tagger.config.prompts import load_prompt, render_pack
+    from tagger.config.schema import packed_model
+    from tagger.config.taxonomy import load_taxonomy
+    from tagger.dedup.source import load_unique
 
     prompt, taxonomy = load_prompt(), load_taxonomy(None)
     papers = [u.paper for u in load_unique([str(SAMPLES)]).papers]
@@ -125,7 +125,7 @@ def prices(model: str) -> dict[str, float]:
 
 def measure(model: str = "gpt-4o-mini") -> dict[str, Any]:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    from tagger import _litellm
+    from tagger.models import _litellm
 
     _litellm.configure()
     rendered, system = rendered_tokens(model)

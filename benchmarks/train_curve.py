@@ -26,11 +26,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tagger.evaluate.gold import load_gold  # noqa: E402
-from tagger.evaluate.metrics import tag_metrics  # noqa: E402
-from tagger.local import head as head_module  # noqa: E402
-from tagger.local.backends import MiniLMBackend  # noqa: E402
-from tagger.local.training import (  # noqa: E402
+from tagger.config.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
+from tagger.embedded import head as head_module  # noqa: E402
+from tagger.embedded.backends import MiniLMBackend  # noqa: E402
+from tagger.embedded.training import (  # noqa: E402
     Encoded,
     LabeledSet,
     _choose,
@@ -38,7 +37,8 @@ from tagger.local.training import (  # noqa: E402
     encode,
     read_labels,
 )
-from tagger.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
+from tagger.evaluate.gold import load_gold  # noqa: E402
+from tagger.evaluate.metrics import tag_metrics  # noqa: E402
 
 SIZES = (25, 50, 100, 200)
 MAX_TAGS = 3

@@ -21,9 +21,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tagger.config.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
 from tagger.ingest.ids import content_id  # noqa: E402
 from tagger.normalize import normalize_text  # noqa: E402
-from tagger.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
 
 FIELDS = ("id", "title", "abstract", "tags", "summary", "source")
 MAX_SUMMARY = 160

@@ -22,9 +22,9 @@ from tagger.errors import InputError
 from tagger.records import Paper, TaggedPaper
 
 if TYPE_CHECKING:
+    from tagger.config.build import ModelSetup
+    from tagger.dedup.report import UniquePaper
     from tagger.evaluate.models import EvalReport
-    from tagger.runner import UniquePaper
-    from tagger.setup import ModelSetup
 
 PaperLike = Paper | Mapping[str, Any]
 T = TypeVar("T")
@@ -65,7 +65,7 @@ class Tagger:
     def setup(self) -> ModelSetup:
         """The gateway, prompt and taxonomy, built as `tagger run` builds them (once)."""
         if self._setup is None:
-            from tagger.setup import build_setup
+            from tagger.config.build import build_setup
 
             self._setup = build_setup(**self.choice)  # type: ignore[arg-type]
         return self._setup
@@ -82,14 +82,16 @@ class Tagger:
         with tempfile.TemporaryDirectory(prefix="tagger-api-") as folder:
             out = Path(folder) / "out.jsonl"
             await self._run(items, out)
-            from tagger.output import read_done
+            from tagger.run.output import read_done
 
             done, _ = read_done(out)
         return [done[item.paper.id] for item in items]
 
     async def _run(self, items: list[UniquePaper], out: Path) -> None:
-        from tagger.cache import ResultCache
-        from tagger.runner import Job, RunSettings
+        from tagger.models.factory import default_concurrency
+        from tagger.run.cache import ResultCache
+        from tagger.run.job import Job
+        from tagger.run.settings import RunSettings
 
         setup = self.setup
         settings = RunSettings(
@@ -108,15 +110,6 @@ class Tagger:
                 cache.close()
 
 
-def default_concurrency(gateway: Any) -> int:
-    """As `tagger run`: an endpoint pool's total, 32 for embedded models, else 8."""
-    pool = getattr(gateway, "pool", None)
-    if pool is not None:
-        return int(pool.total_concurrency)
-    is_local = gateway.api_base is None and gateway.model.startswith("local/")
-    return 32 if is_local else 8
-
-
 def read_papers(paths: str | Sequence[str], fmt: str = "auto") -> list[Paper]:
     """Every record in `paths` (files or folders; page dumps, JSONL, CSV, arXiv snapshot)."""
     from tagger.ingest import iter_papers
@@ -128,7 +121,7 @@ def deduplicate(papers: Iterable[PaperLike], threshold: float | None = None) -> 
     """One Paper per duplicate group (exact title/abstract, arXiv id, near-duplicate text).
 
     (Named so because `tagger.dedup` is the module; it has `dedup()` with the full groups.)"""
-    from tagger.dedup import DEFAULT_THRESHOLD, dedup
+    from tagger.dedup.grouping import DEFAULT_THRESHOLD, dedup
 
     records = [_as_paper(p, n) for n, p in enumerate(papers, start=1)]
     return [group.paper for group in dedup(records, threshold or DEFAULT_THRESHOLD).groups]
@@ -148,10 +141,10 @@ def evaluate_gold(
 ) -> EvalReport:
     """Score a model and prompt on a gold set, as `tagger eval` does; the report and the
     predictions log are written under `output` (default $TAGGER_HOME/evals/<timestamp>/)."""
-    from tagger.cache import tagger_home
     from tagger.evaluate.predict import PredictOptions
     from tagger.evaluate.report import report_paths, write_reports
     from tagger.evaluate.session import EvalOptions, ModelChoice, run_eval
+    from tagger.run.cache import tagger_home
 
     options = EvalOptions(
         choice=ModelChoice(model, api_base, None, taxonomy, prompt, max_tags),
@@ -180,7 +173,7 @@ def _as_paper(value: PaperLike, number: int) -> Paper:
 
 
 def _unique(paper: Paper) -> UniquePaper:
-    from tagger.runner import UniquePaper
+    from tagger.dedup.report import UniquePaper
 
     return UniquePaper(paper)
 

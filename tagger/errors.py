@@ -119,13 +119,22 @@ def config_error_from(
     `what` prefixes the field path (e.g. "tag #3"); pydantic's own wording ("Value error, ...",
     "String should match pattern ...") never reaches the user.
     """
-    errors = exc.errors() if hasattr(exc, "errors") else []
-    if not errors:
+    if not (exc.errors() if hasattr(exc, "errors") else []):
         return ConfigError(f"{what or 'file'}: {exc}.", path=path, line=line)
-    first = errors[0]
-    field = ".".join(str(part) for part in first.get("loc", ()))
+    field, first = first_problem(exc, "")
     where = ": ".join(part for part in (what, field) if part) or "file"
     return ConfigError(f"{where}: {describe_problem(first)}.", path=path, line=line)
+
+
+def first_problem(exc: Exception, whole: str) -> tuple[str, dict[str, Any]]:
+    """Where a pydantic ValidationError's first problem is (its field path, or `whole` when it
+    is about the whole object) and that problem's error dict: the one reading of a validation
+    error that every file reader shares (`config_error_from` words it for users' files)."""
+    errors = exc.errors() if hasattr(exc, "errors") else []
+    if not errors:
+        return whole, {"msg": str(exc), "type": ""}
+    first: dict[str, Any] = dict(errors[0])
+    return ".".join(str(part) for part in first.get("loc", ())) or whole, first
 
 
 def describe_problem(error: dict[str, object]) -> str:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from tagger.config.taxonomy import Tag, Taxonomy
 from tagger.errors import ModelError
-from tagger.gateway import ModelRequest, ModelResult
+from tagger.models.base import ModelRequest, ModelResult
 from tagger.records import Usage
-from tagger.taxonomy import Tag, Taxonomy
 
 sys.path.insert(0, str(Path(__file__).parent))
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT, invoke
 from fake_openai import FakeOpenAI
-from tagger.cache import CachedAnswer, ResultCache
+from tagger.run.cache import CachedAnswer, ResultCache
 
 PROMPT = ROOT / "prompts" / "tag_summarize" / "v1.yaml"
 
@@ -77,7 +77,7 @@ def test_real_sampling_parameters_still_load(
 ) -> None:
     user_prompt(tmp_path, "  temperature: 0.0\n", "  temperature: 0.0\n  top_p: 0.9\n  seed: 7\n")
     monkeypatch.chdir(tmp_path)
-    from tagger.prompts import load_prompt
+    from tagger.config.prompts import load_prompt
 
     sampling = load_prompt("tag_summarize@v1").sampling.model_dump()
     assert sampling == {"temperature": 0.0, "max_tokens": 300, "top_p": 0.9, "seed": 7}
@@ -298,7 +298,7 @@ def test_format_help_lists_its_choices(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_install_hint_for_the_llm_extra_names_this_project() -> None:
-    from tagger.local.llm import INSTALL_HINT
+    from tagger.embedded.llm import INSTALL_HINT
 
     assert "pip install 'tagger[llm]'" not in INSTALL_HINT
     assert "-e '.[llm]'" in INSTALL_HINT
@@ -306,7 +306,7 @@ def test_install_hint_for_the_llm_extra_names_this_project() -> None:
 
 def test_packaged_prompts_still_load_unchanged() -> None:
     """The sampling whitelist keeps existing prompt files (and so cache keys) as they were."""
-    from tagger.prompts import list_prompts
+    from tagger.config.prompts import list_prompts
 
     specs = {s.ref: s for s in list_prompts()}
     assert specs["tag_summarize@v1"].sampling.model_dump() == {

@@ -16,11 +16,13 @@ import pytest
 
 from conftest import invoke
 from fake_openai import FakeOpenAI, Reply
-from tagger.gateway import LiteLLMGateway, ModelRequest, redact, retry_after_s
-from tagger.prompts import load_prompt, render
+from tagger.config.prompts import load_prompt, render
+from tagger.config.schema import response_model
+from tagger.config.taxonomy import load_taxonomy
+from tagger.models.base import ModelRequest
+from tagger.models.remote import LiteLLMGateway
+from tagger.models.retry import redact, retry_after_s
 from tagger.records import Paper
-from tagger.schema import response_model
-from tagger.taxonomy import load_taxonomy
 
 KEY = "sk-test-SECRETKEY-0123456789abcdef0123"
 
@@ -78,7 +80,7 @@ def test_missing_key_reported_as_500_is_an_auth_error() -> None:
     import litellm
 
     from tagger.errors import ModelAuthError
-    from tagger.retry import failure, is_retryable
+    from tagger.models.retry import failure, is_retryable
 
     message = "OpenAIException - Missing credentials. Please pass an `api_key`, or set the key."
     exc = litellm.InternalServerError(message, llm_provider="openai", model="gpt-4o-mini")
@@ -93,7 +95,7 @@ async def test_a_refused_connection_is_a_transport_error_not_http_500() -> None:
     import litellm
 
     from tagger.errors import ModelTransportError
-    from tagger.retry import failure, is_retryable
+    from tagger.models.retry import failure, is_retryable
 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -210,7 +212,7 @@ def test_max_failures_stops_a_broken_run(
 
 def test_default_budget_first_20_all_failed() -> None:
     from tagger.errors import ModelError
-    from tagger.failures import FailureBudget
+    from tagger.run.failures import FailureBudget
 
     budget = FailureBudget()
     reasons = [budget.record(ModelError("down")) for _ in range(20)]
@@ -219,7 +221,7 @@ def test_default_budget_first_20_all_failed() -> None:
 
 def test_default_budget_more_than_half_of_100() -> None:
     from tagger.errors import ModelError
-    from tagger.failures import FailureBudget
+    from tagger.run.failures import FailureBudget
 
     budget = FailureBudget()
     assert budget.record(None) is None  # one success: "the first 20 all failed" cannot fire
@@ -286,7 +288,7 @@ async def test_cached_prompt_tokens_are_counted_and_priced(
 
 
 def test_anthropic_prefix_is_marked_cacheable() -> None:
-    from tagger.spend import cache_markers
+    from tagger.models.spend import cache_markers
 
     marked = cache_markers("anthropic/claude-3-5-haiku-latest")
     assert marked == {"cache_control_injection_points": [{"location": "message", "role": "system"}]}
@@ -421,9 +423,8 @@ class BusyRouter:
 
 
 async def test_a_pool_that_stays_busy_fails_instead_of_spinning() -> None:
-    from tagger.endpoints import Endpoint, EndpointPool
     from tagger.errors import ModelTransportError
-    from tagger.gateway import RouterGateway
+    from tagger.models.router import Endpoint, EndpointPool, RouterGateway
 
     pool = EndpointPool(model="openai/m", endpoints=[Endpoint(api_base="http://127.0.0.1:9/v1")])
     waits: list[float] = []

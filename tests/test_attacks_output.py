@@ -437,7 +437,7 @@ def test_o_dash_refuses_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_rewrite_for_retry_failed_drops_blank_lines_and_failed_ids(tmp_path: Path) -> None:
-    from tagger.output import rewrite_without
+    from tagger.run.output import rewrite_without
 
     out = tmp_path / "o.jsonl"
     data = b'{"id": "a"}\n\n{"id": "b"}\n   \n{"id": "c"}\n'

@@ -10,8 +10,8 @@ import pytest
 from fake_batch import FakeBatchServer
 
 from conftest import SAMPLES, invoke
-from tagger.batch import BatchState, split_requests
 from tagger.cli.main import main
+from tagger.run.batch.client import BatchState, split_requests
 
 
 def rows(path: Path) -> list[dict[str, object]]:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import ROOT, CliResult, invoke
+from tagger.config.taxonomy import Taxonomy, load_taxonomy
 from tagger.errors import ConfigError
 from tagger.evaluate import gate
 from tagger.evaluate.gold import GoldItem, GoldSet, load_gold
@@ -22,7 +23,6 @@ from tagger.evaluate.models import EvalReport, GoldInfo, TaxonomyInfo
 from tagger.evaluate.score import score_system
 from tagger.normalize import normalize_text
 from tagger.records import TaggedPaper
-from tagger.taxonomy import Taxonomy, load_taxonomy
 
 BROAD = ROOT / "eval" / "broad"
 GOLD = BROAD / "gold.jsonl"

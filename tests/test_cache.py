@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from tagger.cache import CachedAnswer, KeyParts, ResultCache, default_cache_dir, make_key
+from tagger.run.cache import CachedAnswer, KeyParts, ResultCache, default_cache_dir, make_key
 
 
 def parts(**changes: object) -> KeyParts:

@@ -21,14 +21,16 @@ import pytest
 
 from conftest import FakeGateway
 from fake_openai import FakeOpenAI, first_tag_answer
-from tagger.cache import CachedAnswer, ResultCache
 from tagger.cli.main import main
+from tagger.config.prompts import load_prompt
+from tagger.config.taxonomy import Taxonomy
+from tagger.dedup.report import UniquePaper
 from tagger.errors import CacheError, OutputError
-from tagger.output import JsonlWriter
-from tagger.prompts import load_prompt
 from tagger.records import Paper, TaggedPaper
-from tagger.runner import Job, RunSettings, UniquePaper
-from tagger.taxonomy import Taxonomy
+from tagger.run.cache import CachedAnswer, ResultCache
+from tagger.run.job import Job
+from tagger.run.output import JsonlWriter
+from tagger.run.settings import RunSettings
 
 CLI = [sys.executable, "-c", "from tagger.cli.main import main; main()"]
 

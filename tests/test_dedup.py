@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 
 from conftest import invoke
-from tagger.dedup import (
+from tagger.dedup.grouping import dedup
+from tagger.dedup.minhash import (
     LSH_RECALL,
     NUM_PERM,
-    DedupResult,
-    dedup,
     lsh_bands,
     minhash_batch,
     permutations,
     shingle_hashes,
 )
+from tagger.dedup.report import DedupResult
 from tagger.errors import ConfigError
 from tagger.ingest import iter_papers
 from tagger.ingest.ids import content_id
@@ -350,7 +350,7 @@ def test_cli_outputs_get_the_mode_a_plain_open_gives(
 def test_threshold_zero_is_refused_not_replaced(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tagger.pipeline import load_unique
+    from tagger.dedup.source import load_unique
 
     src = tmp_path / "p.jsonl"
     src.write_text('{"title": "T", "abstract": "A."}\n')

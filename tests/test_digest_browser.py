@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tagger.config.taxonomy import load_taxonomy
 from tagger.digest import DigestOptions, build_digest, load_runs, render
 from tagger.digest.intro import extractive_intro
-from tagger.taxonomy import load_taxonomy
 
 DATA = Path(__file__).parent / "data" / "digest"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

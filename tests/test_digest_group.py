@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from tagger.config.taxonomy import load_taxonomy
 from tagger.digest import Digest, DigestOptions, Placement, build_digest, load_runs
 from tagger.digest.intro import compose_intro, extractive_intro
 from tagger.errors import ModelError
-from tagger.taxonomy import load_taxonomy
 
 DATA = Path(__file__).parent / "data" / "digest"
 RUNS = [DATA / "run1.jsonl", DATA / "run2.jsonl"]

@@ -77,11 +77,11 @@ def test_embedded_models_that_do_not_write_are_refused(
 
 
 def test_without_a_text_model_the_intro_says_why_it_is_extractive() -> None:
+    from tagger.config.taxonomy import load_taxonomy
     from tagger.digest.group import Placement, build_sections
     from tagger.digest.intro import compose_intro
     from tagger.digest.load import load_runs
     from tagger.digest.model_intro import NO_WRITER, _unavailable
-    from tagger.taxonomy import load_taxonomy
 
     sections = build_sections(load_runs([RUN]).papers, load_taxonomy(None), Placement())
     intro = compose_intro(sections, _unavailable(NO_WRITER))

@@ -212,7 +212,7 @@ def manifest(run: Path, taxonomy: str, digest_hash: str) -> None:
 def test_digest_uses_the_taxonomy_the_run_recorded(
     capsys: pytest.CaptureFixture[str], run_file: Path
 ) -> None:
-    from tagger.taxonomy import load_taxonomy
+    from tagger.config.taxonomy import load_taxonomy
 
     custom = load_taxonomy(DATA / "taxonomy.yaml")
     manifest(run_file, str(DATA / "taxonomy.yaml"), custom.content_hash)

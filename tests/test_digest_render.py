@@ -9,9 +9,9 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from tagger.config.taxonomy import load_taxonomy
 from tagger.digest import Digest, DigestOptions, Placement, build_digest, load_runs, render
 from tagger.digest.intro import extractive_intro
-from tagger.taxonomy import load_taxonomy
 
 DATA = Path(__file__).parent / "data" / "digest"
 RUNS = [DATA / "run1.jsonl", DATA / "run2.jsonl"]

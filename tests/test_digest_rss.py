@@ -9,8 +9,8 @@ from pathlib import Path
 
 import feedparser
 
+from tagger.config.taxonomy import load_taxonomy
 from tagger.digest import DigestOptions, Placement, build_digest, load_runs, render
-from tagger.taxonomy import load_taxonomy
 
 DATA = Path(__file__).parent / "data" / "digest"
 RUN1, RUN2 = DATA / "run1.jsonl", DATA / "run2.jsonl"

@@ -10,8 +10,8 @@ import pytest
 from conftest import SAMPLES
 from fake_openai import FakeOpenAI
 from tagger.cli.main import main
-from tagger.endpoints import load_endpoints
 from tagger.errors import ConfigError
+from tagger.models.router import load_endpoints
 
 
 def pool_file(tmp_path: Path, bases: list[str], per_endpoint: int = 4) -> Path:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tagger.config.taxonomy import Taxonomy
 from tagger.errors import ConfigError
 from tagger.evaluate import gate
 from tagger.evaluate.compare import compare
@@ -14,7 +15,6 @@ from tagger.evaluate.models import EvalReport, GoldInfo, SystemResult, TaxonomyI
 from tagger.evaluate.report import to_json, to_markdown
 from tagger.evaluate.score import MISSING, score_system
 from tagger.records import TaggedPaper, Usage
-from tagger.taxonomy import Taxonomy
 
 
 def item(pid: str, tags: list[str], abstract: str, summary: str) -> GoldItem:

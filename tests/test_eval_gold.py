@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tagger.config.taxonomy import Taxonomy, load_taxonomy
 from tagger.errors import ConfigError
 from tagger.evaluate.gold import load_gold
-from tagger.taxonomy import Taxonomy, load_taxonomy
 
 DATA = Path(__file__).parent / "data" / "eval"
 

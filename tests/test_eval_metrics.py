@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tagger.evaluate.faithfulness import unsupported
+from tagger.config.faithfulness import unsupported
 from tagger.evaluate.metrics import (
     all_right,
     bootstrap_micro_f1,

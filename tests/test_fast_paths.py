@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from fake_openai import FakeOpenAI
-from tagger.cache import KeyMaker, KeyParts, make_key
-from tagger.gateway import LiteLLMGateway, ModelRequest
-from tagger.prompts import load_prompt, render
+from tagger.config.prompts import load_prompt, render
+from tagger.config.schema import response_model
+from tagger.config.taxonomy import Taxonomy
+from tagger.models.base import ModelRequest
+from tagger.models.remote import LiteLLMGateway
 from tagger.records import Paper
-from tagger.schema import response_model
-from tagger.taxonomy import Taxonomy
+from tagger.run.cache import KeyMaker, KeyParts, make_key
 
 MODES = ["json", "json_schema", "md_json", "tools"]
 

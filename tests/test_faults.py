@@ -24,11 +24,13 @@ import pytest
 
 from conftest import invoke
 from fake_openai import FakeOpenAI, Reply, first_tag_answer
-from tagger.gateway import LiteLLMGateway, ModelRequest, retry_after_s
-from tagger.prompts import load_prompt, render
+from tagger.config.prompts import load_prompt, render
+from tagger.config.schema import MAX_SUMMARY_CHARS, response_model
+from tagger.config.taxonomy import Taxonomy, load_taxonomy
+from tagger.models.base import ModelRequest
+from tagger.models.remote import LiteLLMGateway
+from tagger.models.retry import retry_after_s
 from tagger.records import Paper
-from tagger.schema import MAX_SUMMARY_CHARS, response_model
-from tagger.taxonomy import Taxonomy, load_taxonomy
 
 NOW = {"Retry-After": "0"}  # a server that asks to retry at once keeps these tests fast
 

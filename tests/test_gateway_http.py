@@ -7,12 +7,13 @@ import json
 import pytest
 
 from fake_openai import FakeOpenAI
+from tagger.config.prompts import load_prompt, render
+from tagger.config.schema import response_model
+from tagger.config.taxonomy import Taxonomy
 from tagger.errors import ModelError
-from tagger.gateway import LiteLLMGateway, ModelRequest
-from tagger.prompts import load_prompt, render
+from tagger.models.base import ModelRequest
+from tagger.models.remote import LiteLLMGateway
 from tagger.records import Paper
-from tagger.schema import response_model
-from tagger.taxonomy import Taxonomy
 
 
 def request_for(taxonomy: Taxonomy) -> ModelRequest:

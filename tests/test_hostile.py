@@ -27,11 +27,11 @@ import pytest
 
 from fake_openai import FakeOpenAI
 from tagger.cli.main import main
+from tagger.config.prompts import fence, load_prompt, render, render_pack
+from tagger.config.schema import MAX_SUMMARY_CHARS
+from tagger.config.taxonomy import load_taxonomy
 from tagger.ingest import iter_papers
-from tagger.prompts import fence, load_prompt, render, render_pack
 from tagger.records import Paper
-from tagger.schema import MAX_SUMMARY_CHARS
-from tagger.taxonomy import load_taxonomy
 
 HOSTILE = Path(__file__).parent / "data" / "hostile" / "injections.jsonl"
 FENCE_LIKE = re.compile(r"[<\uff1c\ufe64]\s*/?\s*abstract\b[^<>\uff1c\uff1e]*[>\uff1e\ufe65]", re.I)

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tagger.config.taxonomy import Tag, Taxonomy
+from tagger.embedded import DEFAULT_MODEL, get_backend, is_local
+from tagger.embedded.sentences import split_sentences
+from tagger.embedded.summarize import MAX_CHARS, fit, rewrite_claim, summarize
+from tagger.embedded.tagging import TagRule, choose_tags
 from tagger.errors import ConfigError
-from tagger.local import DEFAULT_MODEL, get_backend, is_local
-from tagger.local.sentences import split_sentences
-from tagger.local.summarize import MAX_CHARS, fit, rewrite_claim, summarize
-from tagger.local.tagging import TagRule, choose_tags
 from tagger.records import Paper
-from tagger.taxonomy import Tag, Taxonomy
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None
@@ -118,7 +118,7 @@ def test_minilm_answers_each_paper_of_a_batch_in_order(taxonomy: Taxonomy) -> No
 
 
 def test_related_texts_embed_closer_than_unrelated_ones() -> None:
-    from tagger.local.embedder import get_embedder
+    from tagger.embedded.embedder import get_embedder
 
     vectors = get_embedder().embed(
         [
@@ -227,7 +227,7 @@ def test_sentence_splitting_edge_cases(text: str, expected: list[str]) -> None:
 
 
 def test_smollm2_without_llama_cpp_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tagger.local.llm as llm
+    import tagger.embedded.llm as llm
 
     real = importlib.util.find_spec
     monkeypatch.setattr(

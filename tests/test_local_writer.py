@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from tagger.gateway import LocalGateway, ModelCallError, ModelRequest
-from tagger.local.base import LocalAnswer
-from tagger.local.llm import _single_text_field, chatml_messages
+from tagger.config.schema import IntroText
+from tagger.config.taxonomy import Taxonomy
+from tagger.embedded.base import LocalAnswer
+from tagger.embedded.llm import _single_text_field, chatml_messages
+from tagger.errors import ModelError
+from tagger.models.base import ModelRequest
+from tagger.models.local import LocalGateway
 from tagger.records import Paper
-from tagger.schema import IntroText
-from tagger.taxonomy import Taxonomy
 
 FACTS = "- Diffusion models: Faster Sampling for Diffusion; Video Diffusion at Scale"
 PAPER = Paper(id="digest-intro", title="today's papers", abstract=FACTS, source="digest")
@@ -68,15 +70,15 @@ def test_an_invented_name_is_re_asked_with_the_prefill_kept_last(
 
 def test_three_bad_answers_fail_the_request(tiny_taxonomy: Taxonomy) -> None:
     backend = ScriptedWriter(*["Today's papers are focused on topics including:"] * 3)
-    with pytest.raises(ModelCallError, match="invalid output after 3 attempts"):
+    with pytest.raises(ModelError, match="invalid output after 3 attempts"):
         ask(LocalGateway("local/scripted", backend), tiny_taxonomy)
 
 
 def test_backends_that_do_not_write_say_so(tiny_taxonomy: Taxonomy) -> None:
-    from tagger.local import get_backend
+    from tagger.embedded import get_backend
 
     gateway = LocalGateway("local/keyword", get_backend("local/keyword"))
-    with pytest.raises(ModelCallError, match="does not write text"):
+    with pytest.raises(ModelError, match="does not write text"):
         ask(gateway, tiny_taxonomy)
 
 

@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 
 from conftest import FakeGateway
-from tagger.cache import ResultCache
+from tagger.config.prompts import load_prompt
+from tagger.config.taxonomy import Taxonomy
+from tagger.dedup.report import UniquePaper
 from tagger.errors import ConfigError, ModelError
-from tagger.output import manifest_path
-from tagger.prompts import load_prompt
 from tagger.records import Paper
-from tagger.runner import Job, RunSettings, UniquePaper
-from tagger.taxonomy import Taxonomy
+from tagger.run.cache import ResultCache
+from tagger.run.job import Job
+from tagger.run.output import manifest_path
+from tagger.run.settings import RunSettings
 
 
 def papers(n: int) -> list[UniquePaper]:

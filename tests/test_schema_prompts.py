@@ -1,11 +1,11 @@
 import pytest
 from pydantic import ValidationError
 
+from tagger.config.prompts import load_prompt, parse_ref, render
+from tagger.config.schema import response_model, schema_hash
+from tagger.config.taxonomy import Taxonomy
 from tagger.errors import ConfigError
-from tagger.prompts import load_prompt, parse_ref, render
 from tagger.records import Paper
-from tagger.schema import response_model, schema_hash
-from tagger.taxonomy import Taxonomy
 
 
 def test_tags_are_closed_vocabulary_distinct_and_bounded(tiny_taxonomy: Taxonomy) -> None:

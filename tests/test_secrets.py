@@ -14,7 +14,7 @@ import pytest
 
 from fake_openai import FakeOpenAI
 from tagger.cli.main import main
-from tagger.gateway import redact
+from tagger.models.retry import redact
 
 
 def planted_key() -> str:

@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from conftest import FakeGateway
-from tagger.dedup import Deduplicator, dedup
-from tagger.gateway import ModelRequest, ModelResult
-from tagger.prompts import load_prompt
+from tagger.config.prompts import load_prompt
+from tagger.config.taxonomy import Taxonomy
+from tagger.dedup.grouping import Deduplicator, dedup
+from tagger.dedup.report import UniquePaper
+from tagger.models.base import ModelRequest, ModelResult
 from tagger.records import Paper
-from tagger.runner import Job, RunSettings, UniquePaper
-from tagger.taxonomy import Taxonomy
+from tagger.run.job import Job
+from tagger.run.settings import RunSettings
 
 OK = {"tags": ["llm"], "summary": "Studies language models."}
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from tagger.config.schema import response_model
+from tagger.config.taxonomy import Taxonomy
+from tagger.embedded.summarize import clean, rewrite_claim, summarize
 from tagger.evaluate.gold import GoldItem
 from tagger.evaluate.metrics import compliance
 from tagger.evaluate.score import score_paper
 from tagger.ingest import iter_papers
-from tagger.local.summarize import clean, rewrite_claim, summarize
 from tagger.records import TaggedPaper
-from tagger.schema import response_model
-from tagger.taxonomy import Taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "A Paper"

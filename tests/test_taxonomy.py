@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from tagger.config.taxonomy import load_taxonomy
 from tagger.errors import ConfigError
-from tagger.taxonomy import load_taxonomy
 
 
 def write(tmp_path: Path, text: str) -> Path:

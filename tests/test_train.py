@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from conftest import invoke
-from tagger.local.head import HeadFile, TagHead, load_head
-from tagger.local.training import Encoded, LabeledSet, cross_validate
+from tagger.config.taxonomy import Taxonomy
+from tagger.embedded.head import HeadFile, TagHead, load_head
+from tagger.embedded.training import Encoded, LabeledSet, cross_validate
 from tagger.records import Paper
-from tagger.taxonomy import Taxonomy
 
 DATA = Path(__file__).parent / "data" / "eval"
 
@@ -85,7 +85,7 @@ def test_head_for_another_taxonomy_is_refused_before_any_paper_runs(
     assert result.code == 2 and len(result.err_lines) == 1
     assert "the head was trained for taxonomy 'tiny-eval'" in result.err
     assert str(head) in result.err and not out.exists()
-    from tagger.taxonomy import load_taxonomy
+    from tagger.config.taxonomy import load_taxonomy
 
     tiny_hash = load_taxonomy(str(DATA / "taxonomy.yaml")).content_hash
     head = write_head(tmp_path / "head.json", taxonomy_hash=tiny_hash, embedder="x")
@@ -112,7 +112,7 @@ def test_head_needs_the_minilm_model_and_a_valid_file(
 
 
 def test_head_hash_goes_into_the_cache_key_and_no_head_keeps_old_keys(tmp_path: Path) -> None:
-    from tagger.local.backends import MiniLMBackend
+    from tagger.embedded.backends import MiniLMBackend
 
     plain = MiniLMBackend()
     assert "head" not in plain.fingerprint  # caches written before heads stay valid
@@ -125,8 +125,8 @@ def test_head_hash_goes_into_the_cache_key_and_no_head_keeps_old_keys(tmp_path: 
 def test_labels_from_a_run_keep_ok_lines_and_record_the_model(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tagger.local.training import read_labels
-    from tagger.taxonomy import load_taxonomy
+    from tagger.config.taxonomy import load_taxonomy
+    from tagger.embedded.training import read_labels
 
     papers = tmp_path / "papers.jsonl"
     rows = [json.loads(line) for line in (DATA / "gold.jsonl").read_text().splitlines()]

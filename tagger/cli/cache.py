@@ -36,7 +36,7 @@ def cache() -> None:
 @cache.command("path")
 def path() -> None:
     """Print the cache directory."""
-    from tagger.cache import default_cache_dir
+    from tagger.run.cache import default_cache_dir
 
     click.echo(str(default_cache_dir()))
 
@@ -45,7 +45,7 @@ def path() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def stats(as_json: bool) -> None:
     """Entries, size on disk and the size limit."""
-    from tagger.cache import ResultCache
+    from tagger.run.cache import ResultCache
 
     with ResultCache() as store:
         info = store.stats()
@@ -60,7 +60,7 @@ def stats(as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def clear(yes: bool) -> None:
     """Delete every cached answer."""
-    from tagger.cache import ResultCache
+    from tagger.run.cache import ResultCache
 
     if not yes and not click.confirm("Delete every cached answer?"):
         click.echo("nothing removed.", err=True)
@@ -75,7 +75,7 @@ def clear(yes: bool) -> None:
 @click.option("--prompt", "prompt_ref", default=None, help="Remove one prompt's entries (NAME@vN).")
 def prune(older_than: str | None, prompt_ref: str | None) -> None:
     """Remove old entries or one prompt version's entries, then enforce the size limit."""
-    from tagger.cache import ResultCache
+    from tagger.run.cache import ResultCache
 
     seconds = _parse_duration(older_than) if older_than else None
     if prompt_ref is not None:

@@ -45,9 +45,23 @@ def daily(
     config = load_config(config_path)
     date = (day or dt.datetime.now()).date()
     job = DailyJob(
-        config, date, lambda line: click.echo(f"tagger daily: {line}", err=True), dry_run
+        config,
+        date,
+        lambda line: click.echo(f"tagger daily: {line}", err=True),
+        dry_run,
+        run_tagger=_run_tagger,
     )
     job.run()
+
+
+def _run_tagger(args: list[str]) -> object:
+    """`tagger run ARGS` in this process; its exit code (None or 0 when it succeeded)."""
+    from tagger.cli.run import run
+
+    try:
+        return run.main(args=args, prog_name="tagger run", standalone_mode=False)
+    except SystemExit as exc:
+        return exc.code
 
 
 @daily.command(name="init")

@@ -14,7 +14,8 @@ from pydantic import BaseModel
 
 from tagger.atomic import _mode_for, check_output_path, is_stdout
 from tagger.cli.common import WarningPrinter
-from tagger.dedup import DEFAULT_THRESHOLD, DedupCounts, DedupGroup, Deduplicator
+from tagger.dedup.grouping import DEFAULT_THRESHOLD, Deduplicator
+from tagger.dedup.report import DedupCounts, DedupGroup
 from tagger.errors import ConfigError, OutputError
 from tagger.ingest import FORMATS, iter_papers
 from tagger.records import SkippedRecords

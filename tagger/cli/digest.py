@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING, cast
 import click
 
 if TYPE_CHECKING:
-    from tagger.digest import Digest, Format, IntroWriter, LoadedRuns, RenderOptions
+    from tagger.config.taxonomy import Taxonomy
+    from tagger.digest import Digest, Format, IntroWriter, LoadedRuns
     from tagger.digest.group import GroupBy
-    from tagger.digest.smtp import SmtpSettings
     from tagger.digest.state import SentState
-    from tagger.taxonomy import Taxonomy
 
 FORMAT_CHOICES = ["md", "html", "txt", "rss", "json", "eml"]
 
@@ -194,6 +193,8 @@ def digest(
     updated only after the digest was written (and sent). Nothing new: says so,
     writes nothing, exits 0.
     """
+    from tagger.cli.digest_delivery import check_mail_options, deliver, mark_sent
+    from tagger.cli.digest_delivery import dry_run as dry_run_digest
     from tagger.digest import DigestOptions, Placement, RenderOptions, build_digest, load_runs
     from tagger.digest.state import SentState
 
@@ -203,7 +204,7 @@ def digest(
     reader = _reader_options(interests, archive_url, unsubscribe)
     loaded = _load(runs, from_store, since, store_file) if from_store or since else load_runs(runs)
     only = _tag_ids(tag_args, taxonomy, loaded)
-    smtp = _check_mail_options(fmt, smtp_server, sender, recipients, smtp_security, smtp_user)
+    smtp = check_mail_options(fmt, smtp_server, sender, recipients, smtp_security, smtp_user)
     sent_state = _load_sent(state, store_file) if state else SentState()
     date = (day or dt.datetime.now()).date()
     placement = Placement(
@@ -224,11 +225,11 @@ def digest(
     _warn_intro(result)
     opts = RenderOptions(link, sender, recipients, reader.unsubscribe)
     if dry_run:
-        _dry_run(result, cast("Format", fmt), output, smtp, opts)
+        dry_run_digest(result, cast("Format", fmt), output, smtp, opts)
         return
-    _deliver(result, cast("Format", fmt), output, smtp, opts)
+    deliver(result, cast("Format", fmt), output, smtp, opts)
     if state:
-        _mark_sent(state, sent_state, result, store_file)
+        mark_sent(state, sent_state, result, store_file)
     click.echo(f"tagger digest: {result.summary_line()} for {result.date}.", err=True)
 
 
@@ -241,8 +242,8 @@ class ReaderOptions:
 
 def _taxonomy(path: Path | None, runs: tuple[Path, ...]) -> Taxonomy:
     """--taxonomy when given, else the one the runs recorded in their manifests."""
+    from tagger.config.taxonomy import load_taxonomy
     from tagger.digest.taxonomy import run_taxonomy
-    from tagger.taxonomy import load_taxonomy
 
     return load_taxonomy(path) if path else run_taxonomy(runs)
 
@@ -261,24 +262,6 @@ def _reader_options(
         interests=tuple(read_interests(interests)) if interests else (),
         archive_url=safe_url(archive_url),
         unsubscribe=check_unsubscribe(unsubscribe) if unsubscribe else None,
-    )
-
-
-def _dry_run(
-    result: Digest, fmt: Format, output: Path | None, smtp: SmtpSettings | None, opts: RenderOptions
-) -> None:
-    """What a real call would write and send, on stdout; no file, no mail, no state."""
-    from tagger.digest import render
-
-    click.echo(render(result, fmt, opts), nl=False)
-    targets = [f"write {output}"] if output else []
-    if smtp is not None:
-        targets.append(f"send to {', '.join(opts.recipients)} via {smtp.address}")
-    would = " and ".join(targets) or "print it"
-    click.echo(
-        f"tagger digest: dry run: would {would} ({result.summary_line()}); nothing written, "
-        "sent or recorded.",
-        err=True,
     )
 
 
@@ -307,66 +290,6 @@ def _tag_ids(args: tuple[str, ...], taxonomy: Taxonomy, loaded: LoadedRuns) -> f
             f"--tags: unknown tag id '{unknown[0]}'; see `tagger taxonomy show` for the ids."
         )
     return wanted
-
-
-def _check_mail_options(
-    fmt: str,
-    smtp_server: str | None,
-    sender: str,
-    recipients: tuple[str, ...],
-    security: str,
-    user: str | None,
-) -> SmtpSettings | None:
-    """Fail before any work when the email options cannot work."""
-    from tagger.digest.render_eml import check_addresses
-    from tagger.digest.smtp import smtp_settings
-
-    if fmt != "eml" and not smtp_server:
-        return None
-    if not recipients:
-        _config_error("--format eml and --smtp need at least one --to ADDRESS.")
-    check_addresses([sender], "--from")
-    check_addresses(recipients, "--to")
-    return smtp_settings(smtp_server, security, user) if smtp_server else None
-
-
-def _deliver(
-    result: Digest,
-    fmt: Format,
-    output: Path | None,
-    smtp: SmtpSettings | None,
-    opts: RenderOptions,
-) -> None:
-    """Write (file or stdout), then send: the state is only touched once both succeeded."""
-    from tagger.atomic import write_output
-    from tagger.digest import render
-
-    text = render(result, fmt, opts)
-    if output is not None:
-        write_output(output, text)  # `-o -` is stdout
-    elif smtp is None:
-        click.echo(text, nl=False)
-    if smtp is not None:
-        _send(result, smtp, opts)
-
-
-def _send(result: Digest, smtp: SmtpSettings, opts: RenderOptions) -> None:
-    from tagger.digest.render_eml import build_message
-    from tagger.digest.smtp import send
-
-    message = build_message(result, opts.sender, opts.recipients, unsubscribe=opts.unsubscribe)
-    send(message, smtp)
-    click.echo(f"tagger digest: sent to {', '.join(opts.recipients)} via {smtp.address}.", err=True)
-
-
-def _mark_sent(path: Path, before: SentState, result: Digest, store_file: Path | None) -> None:
-    from tagger.digest.state import save_state, sent_ids
-    from tagger.digest.store_source import save_sent, state_in_store
-
-    if state_in_store(path):
-        save_sent(store_file, sent_ids(result), result.date)
-    else:
-        save_state(path, before.with_sent(sent_ids(result), result.date))
 
 
 def _load(

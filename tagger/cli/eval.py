@@ -108,10 +108,10 @@ def eval_(
     failed or a --metric dropped by more than --max-drop, 2 on a usage or input error.
     """
     from tagger.atomic import is_stdout, write_output
-    from tagger.cache import tagger_home
     from tagger.evaluate.predict import PredictOptions
     from tagger.evaluate.report import report_paths, to_markdown, write_reports
     from tagger.evaluate.session import EvalOptions, ModelChoice, run_eval
+    from tagger.run.cache import tagger_home
 
     options = EvalOptions(
         choice=ModelChoice(

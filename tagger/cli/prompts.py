@@ -16,7 +16,7 @@ def prompts() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def list_(as_json: bool) -> None:
     """Every prompt version found (./prompts first, then the packaged ones)."""
-    from tagger.prompts import list_prompts
+    from tagger.config.prompts import list_prompts
 
     specs = list_prompts()
     if as_json:
@@ -34,16 +34,16 @@ def show(ref: str, render_title: str | None) -> None:
     """Print a prompt file, or (--render) the messages it makes for a sample abstract."""
     from pathlib import Path
 
-    from tagger.prompts import load_prompt
+    from tagger.config.prompts import load_prompt
 
     spec = load_prompt(ref)
     if render_title is None:
         click.echo(f"# {spec.ref} ({spec.path}, hash {spec.content_hash})")
         click.echo(Path(spec.path).read_text(encoding="utf-8"))
         return
-    from tagger.prompts import render
+    from tagger.config.prompts import render
+    from tagger.config.taxonomy import load_taxonomy
     from tagger.records import Paper
-    from tagger.taxonomy import load_taxonomy
 
     paper = Paper(id="preview", title=render_title, abstract="<abstract text>", source="-")
     for message in render(spec, paper, load_taxonomy(), 3):

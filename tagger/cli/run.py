@@ -27,7 +27,7 @@ from tagger.errors import ConfigError
 from tagger.records import RunManifest, format_cost
 
 if TYPE_CHECKING:
-    from tagger.setup import ModelSetup
+    from tagger.config.build import ModelSetup
 
 
 @click.command()
@@ -124,13 +124,16 @@ def run(
 
     Writes one JSON line per unique paper as it finishes, and OUT.run.json beside it.
     """
+    from tagger import embedded
     from tagger.atomic import is_stdout
-    from tagger.cache import ResultCache
-    from tagger.output import manifest_path
-    from tagger.pipeline import open_unique
-    from tagger.progress import progress_for_stderr
-    from tagger.runner import BatchSettings, Job, RunSettings, limit_papers
-    from tagger.setup import build_setup
+    from tagger.config.build import build_setup
+    from tagger.dedup.source import open_unique
+    from tagger.models.factory import default_concurrency
+    from tagger.run.cache import ResultCache
+    from tagger.run.job import Job, limit_papers
+    from tagger.run.output import manifest_path
+    from tagger.run.progress import progress_for_stderr
+    from tagger.run.settings import BatchSettings, RunSettings
 
     if retry_failed:
         resume = True
@@ -152,13 +155,13 @@ def run(
     if workers > 1:
         _use_workers(setup, workers, batch)
     printer = WarningPrinter()
-    is_local = setup.gateway.api_base is None and setup.gateway.model.startswith("local/")
+    is_local = embedded.is_local(setup.gateway.model)
     settings = RunSettings(
         output=output,
         prompt=setup.prompt,
         taxonomy=setup.taxonomy,
         max_tags=max_tags,
-        concurrency=concurrency or _default_concurrency(setup.gateway, is_local),
+        concurrency=concurrency or default_concurrency(setup.gateway),
         use_cache=not no_cache,
         resume=resume,
         retry_failed=retry_failed,
@@ -217,7 +220,7 @@ def _report_stop(manifest: RunManifest) -> None:
 
 def _redo_hint(manifest: RunManifest) -> str:
     """Appended to the closing line when not every paper was answered."""
-    from tagger.manifest import closing_line
+    from tagger.run.manifest import closing_line
 
     line = closing_line(manifest)
     return "" if line is None or manifest.stopped else f"; {line}"
@@ -225,7 +228,7 @@ def _redo_hint(manifest: RunManifest) -> str:
 
 def _finish(manifest: RunManifest) -> None:
     """The run's exit code (1: some papers failed; 2: stopped by a cause to fix)."""
-    from tagger.manifest import exit_code
+    from tagger.run.manifest import exit_code
 
     code = exit_code(manifest)
     if code:
@@ -233,7 +236,7 @@ def _finish(manifest: RunManifest) -> None:
 
 
 def _use_workers(setup: ModelSetup, workers: int, batch: bool) -> None:
-    from tagger.gateway import LiteLLMGateway
+    from tagger.models.remote import LiteLLMGateway
 
     if batch:
         raise ConfigError("--workers does not apply to --batch (the provider makes the calls).")
@@ -241,23 +244,16 @@ def _use_workers(setup: ModelSetup, workers: int, batch: bool) -> None:
         raise ConfigError(
             "--workers applies to remote models; embedded models use --threads instead."
         )
-    from tagger.workers import WorkerGateway
+    from tagger.models.workers import WorkerGateway
 
     setup.gateway = WorkerGateway(setup.gateway, workers)
 
 
 def _set_timeout(gateway: object, timeout: float | None) -> None:
-    from tagger.gateway import LiteLLMGateway
+    from tagger.models.remote import LiteLLMGateway
 
     if timeout is not None and isinstance(gateway, LiteLLMGateway):
         gateway.timeout_s = timeout  # embedded models run in-process: nothing to time out
-
-
-def _default_concurrency(gateway: object, is_local: bool) -> int:
-    pool = getattr(gateway, "pool", None)
-    if pool is not None:
-        return int(pool.total_concurrency)
-    return 32 if is_local else 8  # local: two micro-batches in flight keep the cores busy
 
 
 @contextlib.contextmanager

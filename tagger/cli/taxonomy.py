@@ -17,7 +17,7 @@ def taxonomy() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def show(file: str | None, as_json: bool) -> None:
     """Print the tags of FILE (default: the packaged ML/AI taxonomy)."""
-    from tagger.taxonomy import load_taxonomy
+    from tagger.config.taxonomy import load_taxonomy
 
     tax = load_taxonomy(file)
     if as_json:
@@ -36,7 +36,7 @@ def show(file: str | None, as_json: bool) -> None:
 @click.argument("file", required=False)
 def validate(file: str | None) -> None:
     """Check FILE: valid YAML, unique ids, non-empty descriptions. Exit 2 with file:line if not."""
-    from tagger.taxonomy import load_taxonomy
+    from tagger.config.taxonomy import load_taxonomy
 
     tax = load_taxonomy(file)
     click.echo(f"{tax.path}: ok ({len(tax.tags)} tags, hash {tax.content_hash})")

@@ -39,16 +39,16 @@ def train(
     OUT.run.json lists them) and the run's model is recorded as the labels' source.
     """
     from tagger.atomic import write_atomic
-    from tagger.errors import ConfigError
-    from tagger.local.backends import MiniLMBackend, embedding_fingerprint
-    from tagger.local.training import (
+    from tagger.config.taxonomy import load_taxonomy
+    from tagger.embedded.backends import MiniLMBackend, embedding_fingerprint
+    from tagger.embedded.training import (
         build_head,
         check_enough,
         cross_validate,
         encode,
         read_labels,
     )
-    from tagger.taxonomy import load_taxonomy
+    from tagger.errors import ConfigError
 
     taxonomy = load_taxonomy(taxonomy_path)
     labeled = read_labels(labels_path, taxonomy, inputs)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tagger.errors import ConfigError
+from tagger.errors import ConfigError, first_problem
 from tagger.yamlfile import load_yaml
 
 DigestFormat = Literal["md", "html", "txt", "rss", "json", "eml"]
@@ -77,8 +77,7 @@ def load_config(path: Path) -> DailyConfig:
     try:
         config = DailyConfig.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "top level"
+        where, first = first_problem(exc, "top level")
         raise ConfigError(
             f"daily config: {where}: {first['msg']}.",
             path=str(path),

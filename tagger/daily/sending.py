@@ -53,11 +53,11 @@ class DigestStep:
         return digest.counts.shown
 
     def _build(self, tagged: Path, sent: Collection[str]) -> Digest:
+        from tagger.config.taxonomy import load_taxonomy
         from tagger.digest import DigestOptions, Placement, build_digest, load_runs
         from tagger.digest.rank import read_interests
         from tagger.digest.taxonomy import run_taxonomy
         from tagger.digest.text import safe_url
-        from tagger.taxonomy import load_taxonomy
 
         c = self.config
         taxonomy = load_taxonomy(c.taxonomy) if c.taxonomy else run_taxonomy([tagged])

@@ -7,11 +7,14 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tagger.atomic import write_atomic
 from tagger.daily.config import DailyConfig
 from tagger.errors import ConfigError, TaggerError
+
+if TYPE_CHECKING:
+    from tagger.daily.tagging import RunTagger
 
 Echo = Callable[[str], None]
 STEPS = ("fetch", "run", "digest")
@@ -22,8 +25,17 @@ class DailyStepError(TaggerError):
 
 
 class DailyJob:
-    def __init__(self, config: DailyConfig, day: dt.date, echo: Echo, dry_run: bool = False):
+    def __init__(
+        self,
+        config: DailyConfig,
+        day: dt.date,
+        echo: Echo,
+        dry_run: bool = False,
+        *,
+        run_tagger: RunTagger,
+    ):
         self.config, self.day, self.echo, self.dry_run = config, day, echo, dry_run
+        self.run_tagger = run_tagger  # `tagger run ARGS` -> exit code
         self.dir = config.output_dir / day.isoformat()
         self.papers, self.tagged = self.dir / "papers.jsonl", self.dir / "tagged.jsonl"
         self.marks_path = self.dir / "steps.json"
@@ -64,7 +76,7 @@ class DailyJob:
     def _run(self) -> dict[str, int]:
         from tagger.daily.tagging import tag_papers
 
-        tag_papers(self.config, self.papers, self.tagged)
+        tag_papers(self.config, self.papers, self.tagged, self.run_tagger)
         return {}
 
     def _digest(self) -> dict[str, int]:

@@ -3,15 +3,18 @@ answers and redoes the failed papers (`--retry-failed`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from tagger.daily.config import DailyConfig
 from tagger.errors import TaggerError
 
+# `tagger run ARGS` in this process, returning its exit code (the CLI hands it in: nothing
+# below tagger.cli imports it).
+RunTagger = Callable[[list[str]], object]
 
-def tag_papers(config: DailyConfig, papers: Path, tagged: Path) -> None:
-    from tagger.cli.run import run
 
+def tag_papers(config: DailyConfig, papers: Path, tagged: Path, run_tagger: RunTagger) -> None:
     if not papers.exists() or papers.stat().st_size == 0:
         # An empty day: `tagger run` refuses an empty input; there is simply nothing to tag.
         tagged.write_text("", encoding="utf-8")
@@ -23,10 +26,7 @@ def tag_papers(config: DailyConfig, papers: Path, tagged: Path) -> None:
         args += ["--api-base", config.api_base]
     # continuing a cut-short or failed step: keep the answers, redo the failed papers
     args.append("--retry-failed" if tagged.exists() else "--overwrite")
-    try:
-        code = run.main(args=args, prog_name="tagger run", standalone_mode=False)
-    except SystemExit as exc:
-        code = exc.code
+    code = run_tagger(args)
     if code in (None, 0) or _some_answered(tagged, code):
         return
     raise TaggerError(
@@ -41,8 +41,8 @@ def _some_answered(tagged: Path, code: object) -> bool:
     goes out with the answered ones, and says so; a stopped or unanswered run is a failed step."""
     import click
 
-    from tagger.output import manifest_path
     from tagger.records import RunManifest
+    from tagger.run.output import manifest_path
 
     if code != 1:
         return False

@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from tagger import __version__
+from tagger.config.taxonomy import Taxonomy
 from tagger.digest.group import Placement, build_sections
 from tagger.digest.intro import IntroWriter, compose_intro
 from tagger.digest.load import LoadedRuns
@@ -14,7 +15,6 @@ from tagger.digest.models import Digest, DigestCounts
 from tagger.digest.rank import interest_scores
 from tagger.digest.select import drop_sent, keep_tags
 from tagger.digest.text import one_line
-from tagger.taxonomy import Taxonomy
 
 DEFAULT_TITLE = "Papers digest"
 

@@ -7,11 +7,11 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from tagger.config.taxonomy import Taxonomy
 from tagger.digest.models import Chip, Entry, Section
 from tagger.digest.rank import paper_score, ranked
 from tagger.digest.text import display, one_line, paper_url
 from tagger.records import TaggedPaper
-from tagger.taxonomy import Taxonomy
 
 GroupBy = Literal["tag", "group"]
 UNTAGGED = ("untagged", "Untagged")

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from pydantic import ValidationError
-
-from tagger.errors import InputError
-from tagger.jsonio import parse_json_line, replace_surrogates
 from tagger.records import TaggedPaper
-
-_HINT = "Pass the JSONL file that `tagger run -o FILE` wrote."
+from tagger.run.reader import read_run_file
 
 
 @dataclass
@@ -42,50 +36,3 @@ def load_runs(paths: Sequence[str | Path]) -> LoadedRuns:
             known |= ids
             loaded.papers.append(record)
     return loaded
-
-
-def read_run_file(path: str | Path) -> Iterator[TaggedPaper]:
-    """Yield each record; a bad line stops with an InputError naming the file and line."""
-    name = str(path)
-    try:
-        with open(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                if raw.strip():
-                    yield _parse_line(raw, name, number)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise InputError(f"cannot read run file ({reason}).", path=name, hint=_HINT) from None
-
-
-def _parse_line(raw: bytes, name: str, number: int) -> TaggedPaper:
-    try:
-        data = parse_json_line(raw.decode("utf-8"), path=name, line=number)
-    except UnicodeDecodeError:
-        raise InputError("line is not UTF-8 text.", path=name, line=number, hint=_HINT) from None
-    except InputError as exc:  # bad JSON, too long, nested too deep, too many digits
-        detail = exc.message.removeprefix("invalid JSON: ")[:-1]
-        raise InputError(
-            f"line is not valid JSON ({detail}).", path=name, line=number, hint=_HINT
-        ) from None
-    try:
-        return TaggedPaper.model_validate(_clean_surrogates(data))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "record"
-        raise InputError(
-            f"line is not a tagged-paper record ({where}: {first['msg']}).",
-            path=name,
-            line=number,
-            hint=_HINT,
-        ) from None
-
-
-def _clean_surrogates(value: Any) -> Any:
-    """Lone surrogates (JSON escapes like \\ud83d) cannot be written out: make them U+FFFD."""
-    if isinstance(value, str):
-        return replace_surrogates(value)
-    if isinstance(value, list):
-        return [_clean_surrogates(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _clean_surrogates(v) for k, v in value.items()}
-    return value

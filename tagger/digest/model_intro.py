@@ -7,7 +7,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from tagger.cache import CachedAnswer, KeyParts, ResultCache, make_key
+from tagger.config.prompts import PromptSpec, load_prompt, render
+from tagger.config.schema import IntroText, schema_hash
+from tagger.config.taxonomy import Taxonomy
 from tagger.digest.intro import (
     IntroUnavailable,
     IntroWriter,
@@ -16,14 +18,13 @@ from tagger.digest.intro import (
     intro_facts,
 )
 from tagger.digest.models import Section
+from tagger.embedded import is_local
 from tagger.errors import ConfigError, ModelError
-from tagger.gateway import Gateway, ModelRequest, make_gateway
-from tagger.local import is_local
+from tagger.models.base import Gateway, ModelRequest
+from tagger.models.factory import make_gateway
 from tagger.normalize import normalize_text
-from tagger.prompts import PromptSpec, load_prompt, render
 from tagger.records import Paper
-from tagger.schema import IntroText, schema_hash
-from tagger.taxonomy import Taxonomy
+from tagger.run.cache import CachedAnswer, KeyParts, ResultCache, make_key
 
 PROMPT = "digest_intro@v1"
 LOCAL_PROMPT = "digest_intro_local@v1"  # one sentence, for the embedded SmolLM2
@@ -78,7 +79,7 @@ def _capitalized(text: str) -> str:
 
 
 def _writer_installed() -> bool:
-    from tagger.local.llm import gguf_path
+    from tagger.embedded.llm import gguf_path
 
     try:
         gguf_path()

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from tagger.atomic import write_atomic
 from tagger.digest.models import Digest
-from tagger.errors import InputError
+from tagger.errors import InputError, first_problem
 
 _HINT = "Fix it, or move it away to start a fresh state."
 
@@ -46,8 +46,7 @@ def load_state(path: str | Path) -> SentState:
             hint=_HINT,
         ) from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "file"
+        where, first = first_problem(exc, "file")
         raise InputError(
             f"the sent-ids state is malformed ({where}: {first['msg']}).",
             path=str(file),

@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from tagger.config.taxonomy import Taxonomy, load_taxonomy
 from tagger.errors import ConfigError
-from tagger.taxonomy import Taxonomy, load_taxonomy
 
 _HINT = "Pass --taxonomy FILE to choose the taxonomy yourself."
 
@@ -23,7 +23,7 @@ def run_taxonomy(runs: Sequence[str | Path]) -> Taxonomy:
 
 
 def _manifest(run: Path) -> dict[str, object] | None:
-    from tagger.output import manifest_path
+    from tagger.run.output import manifest_path
 
     path = manifest_path(run)
     try:

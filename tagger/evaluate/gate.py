@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tagger.errors import ConfigError
+from tagger.errors import ConfigError, first_problem
 from tagger.evaluate.metrics import ROUGE_TYPES
 from tagger.evaluate.models import LOWER_IS_BETTER, EvalReport, Gate, GateCheck, SystemResult
 
@@ -27,8 +27,7 @@ def load_baseline(path: str | Path) -> EvalReport:
     try:
         return EvalReport.model_validate_json(text)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "report"
+        where, first = first_problem(exc, "report")
         raise ConfigError(
             f"not a tagger eval report ({where}: {first['msg'].lower()}).", path=file, hint=_HINT
         ) from None

@@ -10,9 +10,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tagger.errors import ConfigError, InputError
+from tagger.config.taxonomy import Taxonomy
+from tagger.errors import ConfigError, InputError, first_problem
 from tagger.jsonio import parse_json_line
-from tagger.taxonomy import Taxonomy
 
 DEFAULT_GOLD = Path("eval") / "gold.jsonl"
 _HINT = "Each line must be a JSON object with id, title, abstract, tags, summary (and source)."
@@ -118,8 +118,7 @@ def _parse(text: str, file: str, number: int) -> GoldItem:
     try:
         return GoldItem.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "record"
+        field, first = first_problem(exc, "record")
         problem = "missing" if first["type"] == "missing" else first["msg"].lower()
         raise ConfigError(
             f"field '{field}': {problem}.", path=file, line=number, hint=_HINT

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tagger.local.sentences import split_sentences
-from tagger.summary_rules import summary_problems
+from tagger.config.summary_rules import summary_problems
+from tagger.embedded.sentences import split_sentences
 
 MAX_SUMMARY_CHARS = 160
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
@@ -53,7 +53,7 @@ class TagMetrics(BaseModel):
 class Compliance(BaseModel):
     one_sentence: bool
     short_enough: bool
-    problems: list[str] = []  # why it reads as broken (tagger.summary_rules)
+    problems: list[str] = []  # why it reads as broken (tagger.config.summary_rules)
 
     @property
     def ok(self) -> bool:

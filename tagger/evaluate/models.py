@@ -49,7 +49,8 @@ class PaperResult(BaseModel):
     one_sentence: bool
     short_enough: bool
     summary_problems: list[str] = Field(
-        default_factory=list, description="why the summary reads as broken (tagger.summary_rules)"
+        default_factory=list,
+        description="why the summary reads as broken (tagger.config.summary_rules)",
     )
     unsupported: list[str] = Field(description="numbers/names the title+abstract do not contain")
     status: Literal["ok", "failed"] = "ok"

@@ -8,12 +8,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tagger.cache import ResultCache
+from tagger.config.build import ModelSetup
+from tagger.dedup.report import UniquePaper
 from tagger.evaluate.gold import GoldSet
 from tagger.normalize import normalize_text
 from tagger.records import Paper, TaggedPaper
-from tagger.runner import Job, Progress, RunSettings, UniquePaper
-from tagger.setup import ModelSetup
+from tagger.run.cache import ResultCache
+from tagger.run.job import Job
+from tagger.run.settings import Progress, RunSettings
 
 Predictions = dict[str, TaggedPaper]
 
@@ -71,7 +73,8 @@ def predict(
 async def _run_once(
     plan: Planned, gold: GoldSet, index: int, cache: ResultCache | None, options: PredictOptions
 ) -> Predictions:
-    from tagger.local import is_local
+    from tagger.embedded import is_local
+    from tagger.models.factory import default_concurrency
 
     setup, log = plan.setup, repeat_log(plan.log, index)
     settings = RunSettings(
@@ -79,7 +82,7 @@ async def _run_once(
         prompt=setup.prompt,
         taxonomy=setup.taxonomy,
         max_tags=setup.max_tags,
-        concurrency=options.concurrency or (64 if is_local(setup.gateway.model) else 8),
+        concurrency=options.concurrency or default_concurrency(setup.gateway),
         use_cache=cache is not None,
         overwrite=True,  # the log belongs to this eval, like the report beside it
         namespace=repeat_namespace(index),
@@ -102,7 +105,7 @@ def gold_papers(gold: GoldSet) -> list[UniquePaper]:
 
 def read_log(path: str | Path) -> list[TaggedPaper]:
     # One reader of run output for every consumer (digest, eval).
-    from tagger.digest.load import read_run_file
+    from tagger.run.reader import read_run_file
 
     return list(read_run_file(path))
 
@@ -124,8 +127,8 @@ def match_to_gold(gold: GoldSet, records: Iterable[TaggedPaper]) -> Predictions:
 
 
 def _progress(enabled: bool | None, description: str) -> Progress:
-    from tagger.progress import BarProgress
-    from tagger.runner import NoProgress
+    from tagger.run.progress import BarProgress
+    from tagger.run.settings import NoProgress
 
     on = sys.stderr.isatty() if enabled is None else enabled
     return BarProgress(description) if on else NoProgress()

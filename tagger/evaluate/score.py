@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from tagger.evaluate.faithfulness import unsupported
+from tagger.config.faithfulness import unsupported
+from tagger.config.taxonomy import Taxonomy
 from tagger.evaluate.gold import GoldItem, GoldSet
 from tagger.evaluate.metrics import (
     BOOTSTRAP_LEVEL,
@@ -22,7 +23,6 @@ from tagger.evaluate.metrics import (
 )
 from tagger.evaluate.models import Consistency, Interval, PaperResult, SystemResult
 from tagger.records import TaggedPaper, Usage
-from tagger.taxonomy import Taxonomy
 
 Predictions = Mapping[str, TaggedPaper]  # gold id -> the record a run wrote for it
 MISSING = "no prediction for this paper in the predictions log."

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from tagger import __version__
+from tagger.config.build import ModelSetup, build_setup
+from tagger.config.taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy
 from tagger.errors import ConfigError
 from tagger.evaluate import gate as gating
 from tagger.evaluate.compare import compare
@@ -33,13 +35,11 @@ from tagger.evaluate.predict import (
 )
 from tagger.evaluate.report import ReportPaths
 from tagger.evaluate.score import score_system
-from tagger.output import manifest_path
 from tagger.records import RunManifest, TaggedPaper
-from tagger.setup import ModelSetup, build_setup
-from tagger.taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy
+from tagger.run.output import manifest_path
 
 if TYPE_CHECKING:
-    from tagger.local.base import LocalBackend
+    from tagger.embedded.base import LocalBackend
 
 _PROMPT_REF = re.compile(r"[\w.-]+@v?\d+")
 NO_SUMMARIES = (
@@ -221,7 +221,7 @@ def _determinism(setup: ModelSetup, repeats: int) -> str:
 
 
 def embedded_backend(setup: ModelSetup) -> LocalBackend | None:
-    from tagger.gateway import LocalGateway
+    from tagger.models.local import LocalGateway
 
     return setup.gateway.backend if isinstance(setup.gateway, LocalGateway) else None
 
@@ -245,8 +245,8 @@ def _setup(
     choice: ModelChoice, model: str | None, other_model: str | None, head: str | None = None
 ) -> ModelSetup:
     """--api-base/--api-key belong to the remote model when an embedded one is compared with it."""
-    from tagger.local import is_local
-    from tagger.setup import default_model
+    from tagger.config.build import default_model
+    from tagger.embedded import is_local
 
     name = model or default_model()
     remote_other = other_model is not None and not is_local(other_model)

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from tagger.atomic import write_atomic
-from tagger.errors import InputError, OutputError
+from tagger.errors import InputError, OutputError, first_problem
 from tagger.fetch.records import FetchedPaper
 
 _HINT = "Fix it, or move it away to fetch everything again."
@@ -108,7 +108,7 @@ def load_fetch_state(path: Path) -> FetchState:
     try:
         return FetchState.model_validate_json(text)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        _, first = first_problem(exc, "state")
         raise InputError(
             f"the fetch state is malformed ({first['msg']}).", path=str(path), hint=_HINT
         ) from None

@@ -16,7 +16,7 @@ BUSY_TIMEOUT_MS = 30_000  # a concurrent run holds the write lock for one short 
 
 def store_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """--store FILE, else $TAGGER_STORE, else $TAGGER_HOME/store.db."""
-    from tagger.cache import tagger_home
+    from tagger.run.cache import tagger_home
 
     chosen = explicit or os.environ.get(STORE_ENV)
     return Path(chosen).expanduser() if chosen else tagger_home() / "store.db"

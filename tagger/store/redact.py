@@ -29,7 +29,7 @@ def clean_url(url: str | None) -> str | None:
 def clean_command(argv: Sequence[str]) -> str:
     """The command line for the store: --api-key values, URL credentials/queries and key-like
     environment values replaced."""
-    from tagger.gateway import redact
+    from tagger.models.retry import redact
 
     out: list[str] = []
     hide_next = False

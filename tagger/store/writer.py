@@ -293,7 +293,7 @@ def _answer_row(
 def _capped(raw: str | None) -> str | None:
     if raw is None:
         return None
-    from tagger.gateway import redact
+    from tagger.models.retry import redact
 
     return redact(raw[:RAW_RESPONSE_LIMIT])
 

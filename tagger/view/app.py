@@ -160,6 +160,6 @@ def _date(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _labels() -> dict[str, str]:
-    from tagger.taxonomy import load_taxonomy
+    from tagger.config.taxonomy import load_taxonomy
 
     return {tag.id: tag.label for tag in load_taxonomy().tags}

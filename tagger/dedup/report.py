@@ -1,0 +1,103 @@
+"""What dedup hands on: groups (a representative and what merged into it), counts, the report,
+and the unique papers a run tags."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+from tagger.records import Paper
+
+REASONS = ("exact-title", "exact-abstract", "arxiv-id", "near-duplicate")
+
+
+@dataclass
+class UniquePaper:
+    """One paper to tag, with the refs of the records dedup merged into it."""
+
+    paper: Paper
+    duplicates: list[str] = field(default_factory=list)
+
+
+class Merge(BaseModel):
+    """One record folded into a group's representative."""
+
+    id: str
+    source: str
+    reason: str = Field(description="exact-title, exact-abstract, arxiv-id or near-duplicate (...)")
+    matched: str = Field(description="source of the record it matched")
+    ref: str = Field(
+        description="id; for another version of the representative's id, id+version when known, "
+        "else source"
+    )
+
+
+class DedupGroup(BaseModel):
+    paper: Paper
+    duplicates: list[Merge] = Field(default_factory=list)
+
+    @property
+    def duplicate_refs(self) -> list[str]:
+        return [m.ref for m in self.duplicates]
+
+
+class DedupCounts(BaseModel):
+    records: int
+    unique: int
+    merged: int
+    by_reason: dict[str, int] = Field(description="merged records per reason kind")
+
+
+class ReportGroup(BaseModel):
+    id: str
+    source: str
+    title: str
+    duplicates: list[Merge]
+
+
+class DedupReport(BaseModel):
+    threshold: float
+    counts: DedupCounts
+    groups: list[ReportGroup] = Field(description="only groups that merged something")
+    warnings: list[str] = Field(default_factory=list)
+
+
+class DedupResult(BaseModel):
+    threshold: float
+    groups: list[DedupGroup]
+
+    @property
+    def papers(self) -> list[Paper]:
+        return [g.paper for g in self.groups]
+
+    def counts(self) -> DedupCounts:
+        kinds = Counter(m.reason.split(" ", 1)[0] for g in self.groups for m in g.duplicates)
+        merged = sum(kinds.values())
+        return DedupCounts(
+            records=len(self.groups) + merged,
+            unique=len(self.groups),
+            merged=merged,
+            by_reason={kind: kinds[kind] for kind in REASONS},
+        )
+
+    def report(self, warnings: list[str] | None = None) -> DedupReport:
+        groups = [
+            ReportGroup(id=g.paper.id, source=g.paper.source, title=g.paper.title, duplicates=d)
+            for g in self.groups
+            if (d := g.duplicates)
+        ]
+        return DedupReport(
+            threshold=self.threshold, counts=self.counts(), groups=groups, warnings=warnings or []
+        )
+
+    def summary(self) -> str:
+        return summary_line(self.counts())
+
+
+def summary_line(c: DedupCounts) -> str:
+    """'310 records -> 270 unique (40 merged: 40 exact-title)'."""
+    parts = ", ".join(f"{n} {kind}" for kind, n in c.by_reason.items() if n)
+    merged = f"{c.merged} merged: {parts}" if c.merged else "none merged"
+    return f"{c.records} records -> {c.unique} unique ({merged})"

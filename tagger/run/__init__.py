@@ -1,0 +1,1 @@
+"""One run: cache lookup -> gateway -> validate -> OUT, resumable; live or through a batch API."""

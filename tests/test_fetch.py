@@ -187,3 +187,25 @@ def test_fetched_file_is_what_tagger_run_reads(
     assert records["2403.09611"]["upvotes"] == 41
     assert records["2403.09611"]["authors"][1] == "Kurt Gödel"
     assert records["2403.09611"]["date"].startswith("2024-03-14")
+
+
+def test_o_dash_writes_papers_to_stdout_and_special_files_are_refused(
+    capsys: pytest.CaptureFixture[str], apis: FakeApis, tmp_path: Path
+) -> None:
+    import os
+
+    apis.answer("/api/daily_papers?date=2024-03-14", recorded("hf_2024-03-14.json"))
+    args = ["hf-daily", "--date", "2024-03-14", "--api-url", apis.url + "/api"]
+    result = invoke(capsys, "fetch", *args, "-o", "-")
+    assert result.code == 0, result.err
+    assert [json.loads(line)["arxiv_id"] for line in result.out.splitlines()]  # JSONL on stdout
+    assert "written to stdout" in result.err and not (tmp_path / "-").exists()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for target in (fifo, Path("/dev/full")):
+        refused = invoke(capsys, "fetch", *args, "-o", str(target))  # never blocks or reads it
+        assert refused.code == 2 and len(refused.err_lines) == 1, refused.err
+    real, link = tmp_path / "real.jsonl", tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    assert invoke(capsys, "fetch", *args, "-o", str(link)).code == 0
+    assert link.is_symlink() and len(lines(real)) == len(result.out.splitlines())

@@ -146,3 +146,23 @@ def test_labels_from_a_run_keep_ok_lines_and_record_the_model(
     assert len(labeled.papers) == len(rows) - 1
     assert labeled.source == f"run {out} (model local/keyword)"
     assert labeled.papers[0].abstract  # re-read from the run's inputs
+
+
+def test_o_dash_writes_the_head_to_stdout_and_a_fifo_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import os
+
+    gold = Path(__file__).parent.parent / "eval" / "gold.jsonl"
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(gold.read_text(encoding="utf-8").splitlines(True)[:40]))
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    refused = invoke(capsys, "train", "--labels", str(labels), "-o", str(fifo))
+    assert refused.code == 2 and len(refused.err_lines) == 1, refused.err
+    result = invoke(capsys, "train", "--labels", str(labels), "-o", "-", "--folds", "2")
+    assert result.code == 0, result.err
+    head = json.loads(result.out)  # stdout holds the head alone; the report went to stderr
+    assert head["papers"] == 40 and "cross-validated" in result.err
+    assert not Path("-").exists()

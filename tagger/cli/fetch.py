@@ -86,7 +86,8 @@ def hf_daily(
 def _report(result: FetchResult, output: Path) -> None:
     known = f", {result.skipped_known} already fetched" if result.skipped_known else ""
     click.echo(
-        f"tagger fetch: {result.written} new papers written to {output} "
+        f"tagger fetch: {result.written} new papers written to "
+        f"{'stdout' if str(output) == '-' else output} "
         f"({result.listed} listed{known}).",
         err=True,
     )

@@ -38,7 +38,7 @@ def train(
     With a run's OUT.jsonl the abstracts are re-read from INPUTS (default: the run's inputs, as
     OUT.run.json lists them) and the run's model is recorded as the labels' source.
     """
-    from tagger.atomic import write_atomic
+    from tagger.atomic import check_output_path, is_stdout, write_output
     from tagger.config.taxonomy import load_taxonomy
     from tagger.embedded.backends import MiniLMBackend, embedding_fingerprint
     from tagger.embedded.training import (
@@ -50,6 +50,9 @@ def train(
     )
     from tagger.errors import ConfigError
 
+    to_stdout = is_stdout(output)  # `-o -`: the head on stdout, the report on stderr
+    if not to_stdout:
+        check_output_path(output)  # a FIFO or device: refused before minutes of training
     taxonomy = load_taxonomy(taxonomy_path)
     labeled = read_labels(labels_path, taxonomy, inputs)
     learnable = check_enough(labeled, taxonomy)
@@ -60,19 +63,20 @@ def train(
     scores = cross_validate(encoded, labeled, taxonomy, max_tags, folds)
     head = build_head(encoded, labeled, taxonomy, embedding_fingerprint(backend.pooling))
     head.cross_validation = scores.as_dict()
-    write_atomic(output, head.model_dump_json() + "\n")
+    write_output(output, head.model_dump_json() + "\n")
     skipped = len(taxonomy.ids) - len(learnable)
-    click.echo(
+    say = echo_err if to_stdout else click.echo
+    say(
         f"{labeled.source}: {len(labeled.papers)} papers; heads for {len(head.tags)} of "
         f"{len(taxonomy.ids)} tags ({skipped} with fewer than 3 positives stay zero-shot)."
     )
-    click.echo(f"{folds}-fold cross-validated, max {max_tags} tags:")
-    click.echo(
+    say(f"{folds}-fold cross-validated, max {max_tags} tags:")
+    say(
         f"  zero-shot         micro F1 {scores.zero_shot_micro_f1:.3f}  "
         f"macro F1 {scores.zero_shot_macro_f1:.3f}"
     )
-    click.echo(
+    say(
         f"  zero-shot + head  micro F1 {scores.head_micro_f1:.3f}  "
         f"macro F1 {scores.head_macro_f1:.3f}"
     )
-    echo_err(f"tagger: head: {output}")
+    echo_err(f"tagger: head: {'stdout' if to_stdout else output}")

@@ -7,13 +7,14 @@ without duplicates, and a daily cron with --state fetches only papers it has not
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from tagger.atomic import write_atomic
+from tagger.atomic import check_output_path, is_stdout, write_atomic
 from tagger.errors import InputError, OutputError, first_problem
 from tagger.fetch.records import FetchedPaper
 
@@ -35,10 +36,15 @@ class FetchResult:
 
 
 class Sink:
+    """OUT is a regular file (a symlink is followed; a FIFO or device is refused before any
+    request) or `-`, standard output (then only the state says what was fetched before)."""
+
     def __init__(self, out: Path, state: Path | None, today: str) -> None:
-        self.out, self.state_path, self.today = out, state, today
+        self.to_stdout = is_stdout(out)
+        self.out = out if self.to_stdout else check_output_path(out)
+        self.state_path, self.today = state, today
         self.state = load_fetch_state(state) if state else FetchState()
-        self.known = set(self.state.seen) | ids_in(out)
+        self.known = set(self.state.seen) | (set() if self.to_stdout else ids_in(self.out))
         self.result = FetchResult()
 
     def add(self, papers: Iterable[FetchedPaper]) -> None:
@@ -53,7 +59,12 @@ class Sink:
             fresh.append(paper)
         if not fresh:
             return
-        _append(self.out, "".join(p.model_dump_json() + "\n" for p in fresh))
+        lines = "".join(p.model_dump_json() + "\n" for p in fresh)
+        if self.to_stdout:
+            sys.stdout.write(lines)
+            sys.stdout.flush()
+        else:
+            _append(self.out, lines)
         self.result.written += len(fresh)
         if self.state_path is not None:
             self.state.seen.update({p.arxiv_id: self.today for p in fresh})
@@ -61,7 +72,7 @@ class Sink:
 
     def touch(self) -> None:
         """An empty day still leaves an (empty) OUT, so the next step has a file to read."""
-        if not self.out.exists():
+        if not self.to_stdout and not self.out.exists():
             _append(self.out, "")
 
 

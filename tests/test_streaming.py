@@ -101,7 +101,8 @@ def test_a_worker_that_dies_ends_the_run_instead_of_hanging(
 
     with pytest.raises(RuntimeError, match="bug in a gateway"):
         asyncio.run(bounded())
-    assert job.manifest.interrupted
+    # a crash is not a Ctrl-C: the manifest says why the run stopped
+    assert not job.manifest.interrupted and "bug in a gateway" in str(job.manifest.stopped)
 
 
 def test_a_spill_folder_that_cannot_be_written_is_one_line(

@@ -79,7 +79,8 @@ def test_unreachable_server_fails_papers_not_the_run(
     assert ran.code == 1, ran.err  # some papers failed: exit 1
     result = rows(out)
     assert [r["status"] for r in result] == ["failed", "failed"]
-    assert all("Connection" in str(r["error"]) for r in result)
+    assert all("cannot reach the API" in str(r["error"]) for r in result)
+    assert not any("500" in str(r["error"]) for r in result)  # no server said 500
 
 
 @pytest.mark.parametrize(

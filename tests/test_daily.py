@@ -65,6 +65,15 @@ def write_config(tmp_path: Path, arxiv: FakeApis, hf: FakeApis, smtp: str) -> Pa
     return path
 
 
+def use_remote_model(config: Path, base_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the daily config at a fake OpenAI-compatible server instead of local/keyword."""
+    data = json.loads(config.read_text())
+    config.write_text(
+        json.dumps({**data, "model": "openai/fake", "api_base": base_url}), encoding="utf-8"
+    )
+    monkeypatch.setenv("TAGGER_API_KEY", "sk-test-daily")
+
+
 def serve_day(arxiv: FakeApis, hf: FakeApis, day: str) -> None:
     arxiv.answer("/api/query", day_file(f"arxiv_{day}.xml"))
     hf.answer(f"/api/daily_papers?date={day}", day_file(f"hf_{day}.json"))
@@ -275,12 +284,7 @@ def test_papers_that_fail_are_left_out_and_the_rest_is_sent(
     address, room = mailroom
     config = write_config(tmp_path, arxiv, hf, address)
     with FakeOpenAI(default=fails_on_video) as server:
-        data = json.loads(config.read_text())
-        config.write_text(
-            json.dumps({**data, "model": "openai/fake", "api_base": server.base_url}),
-            encoding="utf-8",
-        )
-        monkeypatch.setenv("TAGGER_API_KEY", "sk-test-daily")
+        use_remote_model(config, server.base_url, monkeypatch)
         serve_day(arxiv, hf, "2024-03-14")
         result = daily(capsys, config, "2024-03-14")
     assert result.code == 0, result.err
@@ -311,12 +315,7 @@ def test_a_day_whose_papers_all_failed_is_redone_once_the_model_works(
     address, room = mailroom
     config = write_config(tmp_path, arxiv, hf, address)
     with FakeOpenAI(default=answer) as server:
-        data = json.loads(config.read_text())
-        config.write_text(
-            json.dumps({**data, "model": "openai/fake", "api_base": server.base_url}),
-            encoding="utf-8",
-        )
-        monkeypatch.setenv("TAGGER_API_KEY", "sk-test-daily")
+        use_remote_model(config, server.base_url, monkeypatch)
         serve_day(arxiv, hf, "2024-03-14")
         first = daily(capsys, config, "2024-03-14")
         assert first.code != 0 and not room.envelopes

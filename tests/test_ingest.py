@@ -359,6 +359,27 @@ def test_run_and_dedup_of_a_folder_skip_the_files_tagger_wrote_there(
     assert result.code == 0 and "3 records -> 3 unique" in result.err
 
 
+def test_a_folder_with_digests_in_it_reads_only_the_papers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import invoke
+
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    lines = [json.dumps({"title": f"Paper {i}", "abstract": f"About topic {i}."}) for i in range(3)]
+    write(folder / "in.jsonl", "\n".join(lines) + "\n")
+    out = tmp_path / "out.jsonl"
+    assert invoke(capsys, "run", str(folder), "-o", str(out), "--model", "local/keyword").code == 0
+    formats = ("md", "txt", "html", "rss", "json")
+    for fmt in formats:
+        made = invoke(capsys, "digest", str(out), "--format", fmt, "-o", str(folder / f"d.{fmt}"))
+        assert made.code == 0, made.err
+    result = invoke(capsys, "dedup", str(folder), "-o", str(tmp_path / "u.jsonl"))
+    assert result.code == 0 and "3 records -> 3 unique" in result.err, result.err
+    for fmt in formats:
+        assert f"{folder / f'd.{fmt}'}: skipped, tagger wrote it (a digest)" in result.err
+
+
 def test_a_file_named_directly_is_read_even_if_tagger_wrote_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

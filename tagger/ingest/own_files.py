@@ -4,7 +4,8 @@ recognised so that `tagger run DIR` / `tagger dedup DIR` do not read them back a
 By name: OUT.run.json, OUT.batch.json, and lock/temp files. By content, from the first bytes: a
 run output or eval prediction log (a JSON line with status, model, prompt and tags), a dedup
 output (a JSON line with source, duplicates and truncated), a pretty-printed manifest, dedup
-report or eval report (its first key), an eval report in Markdown or HTML (its heading).
+report or eval report (its first key), an eval report in Markdown or HTML (its heading), a
+digest in any format (the "Made by tagger" footer, RSS's generator, the JSON's "generator").
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ _DEDUP_KEYS = frozenset({"id", "title", "abstract", "source", "truncated", "dupl
 _FIRST_KEY = re.compile(r'\{\s*"(tagger_version|threshold|format)"\s*:\s*("tagger-eval/)?')
 _DOC_KINDS = {"tagger_version": "a run manifest", "threshold": "a dedup report"}
 _HEAD_BYTES = 1 << 16
+_TAIL_BYTES = 1024
+_DIGEST_FOOTER = re.compile(r"Made by tagger \d[\w.+-]*\.(?:</\w+>|\s)*\Z")
+_DIGEST_JSON = re.compile(r'"generator"\s*:\s*"tagger \d')
 
 
 def written_by_tagger(path: str) -> str | None:
@@ -32,9 +36,25 @@ def written_by_tagger(path: str) -> str | None:
     try:
         with open(path, "rb") as f:
             head = f.read(_HEAD_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff")
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(size - _TAIL_BYTES, 0))
+            tail = f.read().decode("utf-8", errors="replace")
     except OSError:
         return None  # check_readable reports it
+    if _is_digest(head, tail):
+        return "a digest"
     return _kind_of(head)
+
+
+def _is_digest(head: str, tail: str) -> bool:
+    """A digest says who made it: the md/txt/html footer "Made by tagger X", RSS's
+    <generator>, the JSON's "generator" field."""
+    if _DIGEST_FOOTER.search(tail[-_TAIL_BYTES:]):
+        return True
+    text = head.lstrip()
+    if text.startswith("<?xml") and "<generator>tagger " in text[:8192]:
+        return True
+    return text.startswith("{") and _DIGEST_JSON.search(text) is not None
 
 
 def _kind_of(head: str) -> str | None:

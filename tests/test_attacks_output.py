@@ -399,6 +399,26 @@ def test_o_onto_a_fifo_or_a_device_is_refused(
     assert fifo.is_fifo() and device.is_symlink()
 
 
+def test_a_fifo_as_a_second_output_is_refused_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_papers(tmp_path / "p.jsonl", 2)
+    report = tmp_path / "groups.json"
+    os.mkfifo(report)
+    unique = tmp_path / "u.jsonl"
+    result = invoke(capsys, "dedup", str(source), "-o", str(unique), "--report", str(report))
+    assert result.code == 2 and "not a regular file" in result.err, result.err
+    assert not unique.exists()  # the rerun with another --report is not refused as "exists"
+    beside = tmp_path / "r.json"  # eval -o r.md also writes r.json
+    os.mkfifo(beside)
+    args = command_args("eval", tmp_path, str(tmp_path / "r.md"))
+    with FakeOpenAI() as server:
+        args[args.index("local/keyword")] = "openai/fake"
+        refused = invoke(capsys, *args, "--api-base", server.base_url)
+        assert refused.code == 2 and "not a regular file" in refused.err, refused.err
+        assert server.requests == []  # refused before any model call
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_o_through_a_symlink_writes_its_target(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str

@@ -154,3 +154,5 @@ def _check_outputs(inputs: Sequence[str], outputs: Sequence[str | None], overwri
             raise ConfigError(
                 "output file already exists.", path=out, hint="Use --overwrite to replace it."
             )
+        if not is_stdout(out):
+            check_output_path(out)  # a FIFO or device: refused before anything is written

@@ -107,7 +107,7 @@ def eval_(
     Exits 0 when every paper was answered (and the --baseline gate passed), 1 when a paper
     failed or a --metric dropped by more than --max-drop, 2 on a usage or input error.
     """
-    from tagger.atomic import is_stdout, write_output
+    from tagger.atomic import check_output_path, is_stdout, write_output
     from tagger.evaluate.predict import PredictOptions
     from tagger.evaluate.report import report_paths, to_markdown, write_reports
     from tagger.evaluate.session import EvalOptions, ModelChoice, run_eval
@@ -132,6 +132,9 @@ def eval_(
     )
     to_stdout = output is not None and is_stdout(output)  # `-o -`: the Markdown report
     paths = report_paths(None if to_stdout else output, tagger_home())
+    for path in (paths.json, paths.markdown, paths.html):
+        if path is not None:
+            check_output_path(path)  # a FIFO or device: refused before any model call
     report = run_eval(options, paths)
     written = write_reports(report, paths)
     record_eval_report(report, echo_err)

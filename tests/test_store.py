@@ -192,6 +192,9 @@ def test_eval_history_after_two_evals(
     with sqlite3.connect(Path(invoke(capsys, "store", "path").out.strip())) as conn:
         tags = conn.execute("SELECT COUNT(*) FROM eval_tags").fetchone()[0]
     assert tags == 2 * len(json.loads((tmp_path / "a.json").read_text())["systems"][0]["per_tag"])
+    evals = json.loads(invoke(capsys, "runs", "list", "--json").out)  # what each eval did
+    assert [(r["kind"], r["tagged"], r["failed"]) for r in evals] == [("eval", 4, 0)] * 2
+    assert evals[0]["prompt_tokens"] > 0 and evals[1]["cached"] == 0
 
 
 def test_eval_options_still_work_beside_history(capsys: pytest.CaptureFixture[str]) -> None:

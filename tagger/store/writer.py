@@ -313,6 +313,7 @@ def record_eval(path: Path, report: EvalReport, argv: Sequence[str] | None = Non
         taxonomy_hash=report.taxonomy.hash,
         max_tags=first.max_tags,
     )
+    _take_counts_from_predictions(manifest)
     conn = connect(path)
     try:
         with _transaction(conn):
@@ -328,6 +329,19 @@ def record_eval(path: Path, report: EvalReport, argv: Sequence[str] | None = Non
     finally:
         conn.close()
     return run_id
+
+
+def _take_counts_from_predictions(manifest: RunManifest) -> None:
+    """An eval's runs row counts what system A's predictions run did and spent, as that run's
+    manifest (beside the predictions log) says; left at zero when there is none (--from-log)."""
+    from tagger.run.manifest import load_previous
+
+    if not manifest.output:
+        return
+    made = load_previous(Path(manifest.output))
+    if made is not None:
+        manifest.counts, manifest.usage = made.counts, made.usage
+        manifest.wall_time_s = made.wall_time_s
 
 
 def _insert_system(conn: sqlite3.Connection, run_id: int, report: EvalReport, system: Any) -> None:

@@ -164,3 +164,23 @@ def test_view_without_a_store_is_one_line(
 
     result = invoke(capsys, "view", "--no-open", "--store", str(tmp_path / "none.db"))
     assert result.code == 2 and len(result.err_lines) == 1 and "no store here yet" in result.err
+
+
+def test_tag_labels_come_from_the_taxonomy_the_run_used(tmp_path: Path) -> None:
+    import json
+
+    from view_server import cli
+
+    taxonomy = Path(__file__).parent / "data" / "daily" / "taxonomy.yaml"
+    papers = tmp_path / "p.jsonl"
+    row = {"title": "Tool-using agents", "abstract": "We build tool-using agents with memory."}
+    papers.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TAGGER_HOME", str(tmp_path / "home"))
+        args = ["--model", "local/keyword", "--taxonomy", str(taxonomy)]
+        assert cli("run", str(papers), "-o", str(tmp_path / "o.jsonl"), *args) == 0
+    store = tmp_path / "home" / "store.db"
+    with serving(store) as url, httpx.Client(base_url=url, timeout=30) as client:
+        page = client.get("/papers").text
+    # the run's own label ("Agents"), not the packaged taxonomy's ("Agents and tool use")
+    assert 'title="Agents">agents' in page and "Agents and tool use" not in page

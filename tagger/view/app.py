@@ -91,14 +91,14 @@ def _papers(request: Any, conn: sqlite3.Connection) -> Any:
         sort="old" if params.get("sort") == "old" else "new",
         page=_int(params.get("page"), 1),
     )
-    return _html(pages.papers(data.papers_page(conn, q), q, _labels()))
+    return _html(pages.papers(data.papers_page(conn, q), q, _labels(conn)))
 
 
 def _paper(request: Any, conn: sqlite3.Connection) -> Any:
     detail = data.paper_detail(conn, int(request.path_params["paper_no"]))
     if detail is None:
         return _not_found("No such paper in the store.")
-    return _html(pages.paper(detail, _labels()))
+    return _html(pages.paper(detail, _labels(conn)))
 
 
 def _runs(request: Any, conn: sqlite3.Connection) -> Any:
@@ -159,7 +159,25 @@ def _date(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _labels() -> dict[str, str]:
+def _labels(conn: sqlite3.Connection) -> dict[str, str]:
+    """Tag id -> label from the taxonomies the stored runs used (the newest run's wins), where
+    the file is still there unchanged; the packaged taxonomy's labels for the rest."""
     from tagger.config.taxonomy import load_taxonomy
+    from tagger.errors import TaggerError
 
-    return {tag.id: tag.label for tag in load_taxonomy().tags}
+    labels = {tag.id: tag.label for tag in load_taxonomy().tags}
+    rows = conn.execute(
+        "SELECT json_extract(manifest, '$.taxonomy'), taxonomy_hash, MAX(id) FROM runs"
+        " WHERE manifest IS NOT NULL AND taxonomy_hash IS NOT NULL"
+        " GROUP BY 1, 2 ORDER BY 3"
+    ).fetchall()
+    for path, content_hash, _ in rows:
+        if not path or not Path(str(path)).is_file():
+            continue  # the packaged one by name, or a file since moved
+        try:
+            taxonomy = load_taxonomy(str(path))
+        except TaggerError:
+            continue
+        if taxonomy.content_hash == content_hash:
+            labels.update({tag.id: tag.label for tag in taxonomy.tags})
+    return labels

@@ -234,6 +234,19 @@ def test_default_budget_more_than_half_of_100() -> None:
 # -- 11: spend is never dropped ------------------------------------------------------------
 
 
+async def test_an_invalid_answer_is_said_in_taggers_words(request_for_test: ModelRequest) -> None:
+    """Not pydantic's "1 validation error for TagSummary ... Input should be 'a', 'b', ..."."""
+    from tagger.errors import InvalidAnswerError
+
+    with FakeOpenAI(default=lambda _: answer(["astrology"])) as server:
+        gateway = LiteLLMGateway("openai/fake", api_base=server.base_url, api_key=KEY)
+        with pytest.raises(InvalidAnswerError) as caught:
+            await gateway.complete(request_for_test)
+    message = caught.value.message
+    assert message.startswith("invalid output after 3 attempts: tags.0: 'astrology' is not a tag")
+    assert "validation error for" not in message and "large-language-models" not in message
+
+
 async def test_failed_paper_still_costs(request_for_test: ModelRequest) -> None:
     """Three invalid answers from a priced model are tokens and dollars, not 0 and $0."""
     import litellm

@@ -66,6 +66,24 @@ def classify(exc: BaseException) -> type[ModelError]:
     return ModelRequestError if status >= 400 else ModelError
 
 
+def _answer_problems(cause: BaseException) -> str:
+    """What was wrong with the last answer, in tagger's words: 'tags.0: 'astrology' is not a
+    tag of the taxonomy; summary: ...' rather than pydantic's dump of every allowed value."""
+    from pydantic import ValidationError
+
+    if not isinstance(cause, ValidationError):
+        return " ".join(str(cause).strip().splitlines()[:4])
+    said = []
+    for error in cause.errors()[:3]:
+        where = ".".join(str(p) for p in error["loc"]) or "answer"
+        if error["type"] == "literal_error":
+            said.append(f"{where}: {error['input']!r} is not a tag of the taxonomy")
+        else:
+            said.append(f"{where}: {error['msg']}")
+    more = len(cause.errors()) - len(said)
+    return "; ".join(said) + (f" (and {more} more)" if more > 0 else "")
+
+
 def _connection_failure(exc: BaseException) -> BaseException | None:
     """The transport error under litellm's wrapper: litellm files a refused or dropped
     connection as "InternalServerError ... 500", which no server ever said."""
@@ -196,7 +214,7 @@ def failure(exc: BaseException, max_retries: int, secrets: Iterable[str | None])
     if kind is ModelError and isinstance(exc, InstructorRetryException | ValueError):
         kind = InvalidAnswerError
     if kind is InvalidAnswerError and isinstance(exc, InstructorRetryException):
-        detail = redact(" ".join(str(cause).strip().splitlines()[:4]), secrets)
+        detail = redact(_answer_problems(cause), secrets)
         text = f"invalid output after {max_retries + 1} attempts: {detail}"
         return kind(shorten(text, 2 * MAX_REASON_CHARS))
     transport = _connection_failure(cause)

@@ -23,6 +23,8 @@ SAMPLES = ROOT / "samples"
 
 @pytest.fixture(autouse=True)
 def tagger_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The one isolated home: every test gets its own TAGGER_HOME (cache, store, state) under
+    tmp_path and no model or key from the environment; ask for it by name to get the path."""
     home = tmp_path / "tagger-home"
     monkeypatch.setenv("TAGGER_HOME", str(home))
     monkeypatch.delenv("TAGGER_MODEL", raising=False)
@@ -96,15 +98,24 @@ class CliResult:
         return [line for line in self.err_lines if line.startswith("tagger: warning: ")]
 
 
-def invoke(capsys: pytest.CaptureFixture[str], *args: str) -> CliResult:
-    """Run the real CLI in-process; exit codes come back as `code`, never as an exception."""
+def invoke(capsys: pytest.CaptureFixture[str] | None, *args: str) -> CliResult:
+    """Run the real CLI in-process as `tagger ARGS` (sys.argv too: the store records it); exit
+    codes come back as `code`, never as an exception. The one CLI helper of the tests. Without
+    `capsys` (a module-scoped fixture, a script) nothing is captured: `out` and `err` are empty."""
     from tagger.cli.main import main
 
-    capsys.readouterr()
+    if capsys is not None:
+        capsys.readouterr()
+    saved = sys.argv
+    sys.argv = ["tagger", *args]
     try:
         returned = main(list(args))
         code = returned if isinstance(returned, int) else 0
     except SystemExit as exc:
         code = int(exc.code or 0)
+    finally:
+        sys.argv = saved
+    if capsys is None:
+        return CliResult(code, "", "")
     captured = capsys.readouterr()
     return CliResult(code, captured.out, captured.err)

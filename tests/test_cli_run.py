@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLES
+from conftest import SAMPLES, invoke
 from fake_openai import FakeOpenAI
-from tagger.cli.main import main
 
 
 def rows(path: Path) -> list[dict[str, object]]:
@@ -19,10 +18,8 @@ def rows(path: Path) -> list[dict[str, object]]:
 
 
 def run_cli(*args: str) -> None:
-    try:
-        main(list(args))
-    except SystemExit as exc:  # main() exits only on errors
-        raise AssertionError(f"tagger exited with {exc.code}") from exc
+    code = invoke(None, *args).code
+    assert code == 0, f"tagger exited with {code}"
 
 
 def test_samples_through_the_real_http_path_then_cache_hits(tmp_path: Path) -> None:
@@ -93,10 +90,9 @@ def test_limit_resume_and_prompt_version_in_every_line(tmp_path: Path) -> None:
 def test_bad_input_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    with pytest.raises(SystemExit) as info:
-        main(["run", str(empty), "-o", str(tmp_path / "o.jsonl")])
-    assert info.value.code == 2
-    err = capsys.readouterr().err.strip()
+    result = invoke(capsys, "run", str(empty), "-o", str(tmp_path / "o.jsonl"))
+    assert result.code == 2
+    err = result.err.strip()
     assert err.startswith("tagger: error: ") and str(empty) in err and "\n" not in err
 
 

@@ -13,15 +13,13 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import FakeGateway
+from conftest import CliResult, FakeGateway, invoke
 from fake_openai import FakeOpenAI, first_tag_answer
-from tagger.cli.main import main
 from tagger.config.prompts import load_prompt
 from tagger.config.taxonomy import Taxonomy
 from tagger.dedup.report import UniquePaper
@@ -72,22 +70,13 @@ def model_args(server: FakeOpenAI) -> list[str]:
     return ["--model", "openai/fake", "--api-base", server.base_url]
 
 
-@dataclass
-class Result:
-    code: int
-    err: str
+Result = CliResult
 
 
 @pytest.fixture
 def tagger(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     def run(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        return Result(code, capsys.readouterr().err)
+        return invoke(capsys, *args)
 
     return run
 

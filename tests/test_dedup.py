@@ -29,11 +29,6 @@ SAMPLES = Path(__file__).parent.parent / "samples"
 WORDS = [f"w{i}" for i in range(5000)]
 
 
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TAGGER_HOME", str(tmp_path / "home"))
-
-
 def paper(title: str, abstract: str, source: str, arxiv: str | None = None, **kw: str) -> Paper:
     pid = arxiv or content_id(title)
     return Paper(id=pid, title=title, abstract=abstract, source=source, arxiv_id=arxiv, **kw)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tagger.cli.main import main
+from conftest import invoke
 
 DATA = Path(__file__).parent / "data" / "digest"
 RUN1, RUN2 = str(DATA / "run1.jsonl"), str(DATA / "run2.jsonl")
@@ -24,11 +24,7 @@ ADDRESSES = ["--from", "Digest Bot <bot@example.org>", "--to", "reader@example.o
 
 
 def run(*args: str) -> int:
-    try:
-        main(["digest", *args])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    return invoke(None, "digest", *args).code
 
 
 def parse(raw: bytes) -> EmailMessage:

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from conftest import invoke
 from fake_openai import FakeOpenAI
 from tagger.cli.main import main
 from tagger.config.prompts import fence, load_prompt, render, render_pack
@@ -193,10 +194,8 @@ class Rates:
 
 
 def run_quietly(args: list[str]) -> None:
-    try:
-        main(args)
-    except SystemExit as exc:
-        raise AssertionError(f"tagger exited with {exc.code}") from exc
+    code = invoke(None, *args).code
+    assert code == 0, f"tagger exited with {code}"
 
 
 def measure(model: str, workdir: Path) -> Rates:

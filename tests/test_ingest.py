@@ -18,11 +18,6 @@ SAMPLES = Path(__file__).parent.parent / "samples"
 CONTENT_ID = re.compile(r"h[0-9a-f]{12}")
 
 
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TAGGER_HOME", str(tmp_path / "home"))
-
-
 def read(*paths: Path | str, fmt: str = "auto") -> tuple[list[Paper], list[str]]:
     warnings: list[str] = []
     papers = list(iter_papers([str(p) for p in paths], fmt, warnings.append))

@@ -36,11 +36,6 @@ LLM = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TAGGER_HOME", str(tmp_path))
-
-
 @pytest.fixture(scope="module")
 def taxonomy() -> Taxonomy:
     return Taxonomy(

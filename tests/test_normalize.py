@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tagger.normalize import collapse_whitespace, normalize_text
-
-
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TAGGER_HOME", str(tmp_path / "home"))
 
 
 @pytest.mark.parametrize(

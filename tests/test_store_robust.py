@@ -189,9 +189,7 @@ def test_no_secret_enters_the_store(
     source = write_papers(tmp_path / "in.jsonl")
     with FakeOpenAI() as server:
         args = ["run", str(source), "-o", str(tmp_path / "o.jsonl"), *remote(server.base_url)]
-        monkeypatch.setattr(sys, "argv", ["tagger", *args, "--api-key", key])
         assert invoke(capsys, *args, "--api-key", key).code == 0
-        monkeypatch.setattr(sys, "argv", ["tagger", *args, f"--api-key={key}", "--overwrite"])
         assert invoke(capsys, *args, f"--api-key={key}", "--overwrite").code == 0
     for path in tagger_home.glob("store.db*"):
         data = path.read_bytes()

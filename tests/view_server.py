@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -13,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLES
+from conftest import SAMPLES, invoke
 from fake_openai import FakeOpenAI
-from tagger.cli.main import main
 
 
 @contextmanager
@@ -49,16 +47,8 @@ HOSTILE_ABSTRACT = "We show <b onmouseover=alert(2)>bold</b> claims about diffus
 
 
 def cli(*args: str) -> int:
-    """The real CLI in-process; the store records sys.argv as the command line."""
-    saved = sys.argv
-    sys.argv = ["tagger", *args]
-    try:
-        main(list(args))
-        return 0
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    finally:
-        sys.argv = saved
+    """The real CLI in-process (sys.argv too: the store records it as the command line)."""
+    return invoke(None, *args).code
 
 
 def wrong_tags(body: dict[str, object]) -> dict[str, object]:

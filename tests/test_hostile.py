@@ -35,7 +35,10 @@ from tagger.ingest import iter_papers
 from tagger.records import Paper
 
 HOSTILE = Path(__file__).parent / "data" / "hostile" / "injections.jsonl"
-FENCE_LIKE = re.compile(r"[<\uff1c\ufe64]\s*/?\s*abstract\b[^<>\uff1c\uff1e]*[>\uff1e\ufe65]", re.I)
+# Brackets a model may read as < and > (full-width, small form): the fence is judged on what the
+# rendered prompt says to a reader, not with the implementation's own pattern.
+AS_ASCII = str.maketrans({"\uff1c": "<", "\ufe64": "<", "\uff1e": ">", "\ufe65": ">"})
+DEFUSED = "\u2039\u203a"  # the look-alikes tagger writes instead: ‹ ›
 ANSWER_LINE = "Answer with the JSON object only."
 
 
@@ -49,6 +52,22 @@ def hostile_papers() -> list[Paper]:
 
 def squash(text: str) -> str:
     return " ".join(text.split())
+
+
+def fence_tags(text: str) -> int:
+    """How many things in TEXT a reader could take for an <abstract ...> or </abstract> tag:
+    with whitespace dropped, case folded and every bracket read as ASCII."""
+    flat = "".join(text.split()).casefold().translate(AS_ASCII)
+    return flat.count("<abstract") + flat.count("</abstract")
+
+
+def assert_only_brackets_defused(original: str, rendered: str) -> None:
+    """RENDERED is ORIGINAL, character for character, except brackets turned into ‹ ›."""
+    original, rendered = squash(original), squash(rendered)
+    assert len(rendered) == len(original), (original, rendered)
+    for before, after in zip(original, rendered, strict=True):
+        if before != after:
+            assert before in "<>\uff1c\uff1e\ufe64\ufe65" and after in DEFUSED, (before, after)
 
 
 # --- the data set itself -------------------------------------------------------------------
@@ -84,11 +103,13 @@ def test_hostile_abstract_stays_inside_one_real_fence(paper: Paper) -> None:
     clean = Paper(id="x", title="A title", abstract="An abstract.", source="t:1")
     assert system == render(spec, clean, taxonomy, 3)[0]["content"]  # nothing leaks upward
     assert user.count("<abstract>") == 1 and user.count("</abstract>") == 1
-    assert len(FENCE_LIKE.findall(user)) == 2  # no look-alike fence survives either
+    assert fence_tags(user) == 2  # no look-alike fence survives either
     opening, closing = user.index("<abstract>"), user.index("</abstract>")
     assert opening < closing and user[closing:] == f"</abstract>\n\n{ANSWER_LINE}"
     inside = user[opening + len("<abstract>") : closing].strip()
-    assert squash(inside) == squash(fence(paper.abstract))
+    assert_only_brackets_defused(paper.abstract, inside)  # the data is all there, as data
+    if "</abstract>" in paper.abstract:  # the injected closing tag is there only defused
+        assert "\u2039/abstract\u203a" in inside
     assert "<|im_start|>" not in system
 
 
@@ -98,7 +119,7 @@ def test_packed_prompt_keeps_one_fence_per_paper() -> None:
     opened = re.findall(r'<abstract id="(p\d+)">', user)
     assert opened == [f"p{i}" for i in range(1, len(papers) + 1)]  # no forged block
     assert user.count("</abstract>") == len(papers)
-    assert len(FENCE_LIKE.findall(user)) == 2 * len(papers)
+    assert fence_tags(user) == 2 * len(papers)
 
 
 @pytest.mark.parametrize(
@@ -116,8 +137,9 @@ def test_packed_prompt_keeps_one_fence_per_paper() -> None:
 )
 def test_fence_look_alikes_are_defused(text: str) -> None:
     defused = fence(f"before {text} after")
-    assert FENCE_LIKE.search(defused) is None
+    assert fence_tags(text) == 1 and fence_tags(defused) == 0
     assert defused.startswith("before ") and defused.endswith(" after")
+    assert_only_brackets_defused(f"before {text} after", defused)
 
 
 def test_ordinary_angle_brackets_are_left_alone() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import SAMPLES, invoke
 from fake_openai import FakeOpenAI
+from tagger.models.retry import BACKOFF_ENV, backoff_s
 
 
 def rows(path: Path) -> list[dict[str, object]]:
@@ -71,8 +72,9 @@ def test_packed_requests_run_in_workers(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_unreachable_server_fails_papers_not_the_run(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv(BACKOFF_ENV, "0")  # the workers retry at once: no real backoff to wait
     out = tmp_path / "o.jsonl"
     base = ["--model", "openai/fake", "--api-base", "http://127.0.0.1:9/v1", "--limit", "2"]
     ran = invoke(capsys, "run", str(SAMPLES), "-o", str(out), *base, "--workers", "2")
@@ -81,6 +83,14 @@ def test_unreachable_server_fails_papers_not_the_run(
     assert [r["status"] for r in result] == ["failed", "failed"]
     assert all("cannot reach the API" in str(r["error"]) for r in result)
     assert not any("500" in str(r["error"]) for r in result)  # no server said 500
+
+
+def test_the_backoff_variable_replaces_the_jittered_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert 0 <= backoff_s(2) <= 2.0  # unset: full jitter up to 0.5 * 2**attempt
+    monkeypatch.setenv(BACKOFF_ENV, "0")
+    assert [backoff_s(a) for a in range(4)] == [0.0, 0.0, 0.0, 0.0]
+    monkeypatch.setenv(BACKOFF_ENV, "soon")  # not a number: ignored
+    assert 0 <= backoff_s(0) <= 0.5
 
 
 @pytest.mark.parametrize(

@@ -129,8 +129,23 @@ def retry_after_s(exc: BaseException) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
+# For tests only: a fixed wait in seconds (0: none) between transport retries in place of the
+# jittered backoff, so a test of retries does not sit through them. It is read at each wait, so
+# the processes of `--workers` (which inherit the environment) honour it too. Retry-After is
+# honoured either way; a value that is not a number is ignored.
+BACKOFF_ENV = "TAGGER_RETRY_BACKOFF_S"
+
+
 def backoff_s(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
-    """Exponential backoff with full jitter."""
+    """Exponential backoff with full jitter (or TAGGER_RETRY_BACKOFF_S, where a test set it)."""
+    fixed = os.environ.get(BACKOFF_ENV, "").strip()
+    if fixed:
+        try:
+            wait = float(fixed)
+        except ValueError:
+            wait = math.nan
+        if math.isfinite(wait):
+            return min(max(wait, 0.0), cap)
     return float(random.uniform(0, min(cap, base * 2**attempt)))
 
 

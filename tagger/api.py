@@ -120,11 +120,14 @@ def read_papers(paths: str | Sequence[str], fmt: str = "auto") -> list[Paper]:
 def deduplicate(papers: Iterable[PaperLike], threshold: float | None = None) -> list[Paper]:
     """One Paper per duplicate group (exact title/abstract, arXiv id, near-duplicate text).
 
-    (Named so because `tagger.dedup` is the module; it has `dedup()` with the full groups.)"""
-    from tagger.dedup.grouping import DEFAULT_THRESHOLD, dedup
+    (Named so because `tagger.dedup` is the module; its `grouping.Deduplicator` streams the full
+    groups, with what merged into each and why.)"""
+    from tagger.dedup.grouping import DEFAULT_THRESHOLD, Deduplicator
 
     records = [_as_paper(p, n) for n, p in enumerate(papers, start=1)]
-    return [group.paper for group in dedup(records, threshold or DEFAULT_THRESHOLD).groups]
+    with Deduplicator(threshold or DEFAULT_THRESHOLD) as finder:
+        finder.add_all(records)
+        return [group.paper for group in finder.groups()]
 
 
 def evaluate_gold(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import invoke
-from tagger.dedup.grouping import dedup
+from tagger.dedup.grouping import DEFAULT_THRESHOLD, Deduplicator
 from tagger.dedup.minhash import (
     LSH_RECALL,
     NUM_PERM,
@@ -19,7 +20,7 @@ from tagger.dedup.minhash import (
     permutations,
     shingle_hashes,
 )
-from tagger.dedup.report import DedupResult
+from tagger.dedup.report import DedupGroup
 from tagger.errors import ConfigError
 from tagger.ingest import iter_papers
 from tagger.ingest.ids import content_id
@@ -38,7 +39,25 @@ def words(seed: int, n: int = 150) -> list[str]:
     return random.Random(seed).choices(WORDS, k=n)
 
 
-def reasons(result: DedupResult) -> list[list[str]]:
+@dataclass
+class Grouped:
+    groups: list[DedupGroup]
+    summary: str
+
+    @property
+    def papers(self) -> list[Paper]:
+        return [g.paper for g in self.groups]
+
+
+def dedup(papers: list[Paper], threshold: float = DEFAULT_THRESHOLD) -> Grouped:
+    """The streaming `Deduplicator` `tagger run`, `tagger dedup` and the API use, run to the end."""
+    with Deduplicator(threshold) as finder:
+        finder.add_all(papers)
+        groups = list(finder.groups())
+        return Grouped(groups, finder.summary())
+
+
+def reasons(result: Grouped) -> list[list[str]]:
     return [[m.reason for m in g.duplicates] for g in result.groups]
 
 
@@ -48,7 +67,7 @@ def reasons(result: DedupResult) -> list[list[str]]:
 def test_samples_give_270_unique_papers() -> None:
     papers = list(iter_papers([str(SAMPLES)]))
     result = dedup(papers)
-    assert result.summary() == "310 records -> 270 unique (40 merged: 40 exact-title)"
+    assert result.summary == "310 records -> 270 unique (40 merged: 40 exact-title)"
     assert len({p.id for p in result.papers}) == 270
     (latex,) = [g for g in result.groups if "ell_p" in g.paper.title]
     title_of = {p.source: p.title for p in papers}
@@ -91,7 +110,7 @@ def test_distinct_papers_stay_apart_and_in_input_order() -> None:
     papers = [paper(f"Paper {i}", " ".join(words(i)), f"f:{i}") for i in range(20)]
     result = dedup(papers)
     assert result.papers == papers
-    assert result.summary() == "20 records -> 20 unique (none merged)"
+    assert result.summary == "20 records -> 20 unique (none merged)"
 
 
 def test_groups_joined_through_a_third_record_report_each_link() -> None:
@@ -155,7 +174,7 @@ def test_record_sharing_only_a_title_is_still_checked_for_near_duplicates() -> N
 @pytest.mark.parametrize("bad", [0.0, -0.1, 1.5])
 def test_threshold_outside_0_1_is_refused(bad: float) -> None:
     with pytest.raises(ConfigError, match="threshold"):
-        dedup([], threshold=bad)
+        Deduplicator(threshold=bad)
 
 
 def test_signatures_equal_datasketch_affine32_minhash() -> None:
@@ -244,7 +263,7 @@ def test_series_parts_with_one_abstract_and_different_ids_stay_apart() -> None:
     two = paper("Deep Theory, Part II", abstract, "a:1", arxiv="1901.00002")
     three = paper("Deep Theory, Part III", abstract, "a:2", arxiv="1901.00003v2")
     result = dedup([two, three])
-    assert result.summary() == "2 records -> 2 unique (none merged)"
+    assert result.summary == "2 records -> 2 unique (none merged)"
 
 
 def test_one_title_and_one_abstract_under_two_ids_is_one_paper() -> None:
@@ -260,7 +279,7 @@ def test_near_duplicate_with_another_id_merges_only_under_the_same_title() -> No
     close = " ".join(edited(text, 3, seed=1))
     renamed = paper("Other Title", close, "b:1", arxiv="2002.00002")
     same_title = paper("Base Title", close, "c:1", arxiv="2003.00003")
-    assert dedup([base, renamed]).summary() == "2 records -> 2 unique (none merged)"
+    assert dedup([base, renamed]).summary == "2 records -> 2 unique (none merged)"
     assert len(dedup([base, same_title]).groups) == 1
 
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import FakeGateway
 from tagger.config.prompts import load_prompt
 from tagger.config.taxonomy import Taxonomy
-from tagger.dedup.grouping import Deduplicator, dedup
+from tagger.dedup.grouping import Deduplicator
 from tagger.dedup.report import UniquePaper
 from tagger.models.base import ModelRequest, ModelResult
 from tagger.records import Paper
@@ -40,7 +40,10 @@ def test_spilled_records_come_back_whole_and_grouped_as_in_memory() -> None:
     assert [g.paper for g in groups] == records[:600]
     assert [len(g.duplicates) for g in merged] == [1, 1]
     assert counts.records == 602 and counts.unique == 600
-    assert counts == dedup(records).counts()
+    with Deduplicator() as held:  # the default budget holds them all in memory
+        held.add_all(records)
+        assert counts == held.counts()
+        assert [g.paper for g in held.groups()] == [g.paper for g in groups]
 
 
 class CountingSource:

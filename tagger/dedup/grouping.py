@@ -33,7 +33,6 @@ from tagger.dedup.report import (
     DedupCounts,
     DedupGroup,
     DedupReport,
-    DedupResult,
     Merge,
     ReportGroup,
     summary_line,
@@ -45,14 +44,6 @@ from tagger.normalize import normalize_text
 from tagger.records import Paper
 
 DEFAULT_THRESHOLD = 0.8
-
-
-def dedup(papers: Iterable[Paper], threshold: float = DEFAULT_THRESHOLD) -> DedupResult:
-    """Group duplicates among ``papers`` and pick representatives, all in one result. For large
-    inputs use `Deduplicator`, which hands the groups out one at a time."""
-    with Deduplicator(threshold) as finder:
-        finder.add_all(papers)
-        return DedupResult(threshold=threshold, groups=list(finder.groups()))
 
 
 class Deduplicator:

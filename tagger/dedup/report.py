@@ -3,7 +3,6 @@ and the unique papers a run tags."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
@@ -62,38 +61,6 @@ class DedupReport(BaseModel):
     counts: DedupCounts
     groups: list[ReportGroup] = Field(description="only groups that merged something")
     warnings: list[str] = Field(default_factory=list)
-
-
-class DedupResult(BaseModel):
-    threshold: float
-    groups: list[DedupGroup]
-
-    @property
-    def papers(self) -> list[Paper]:
-        return [g.paper for g in self.groups]
-
-    def counts(self) -> DedupCounts:
-        kinds = Counter(m.reason.split(" ", 1)[0] for g in self.groups for m in g.duplicates)
-        merged = sum(kinds.values())
-        return DedupCounts(
-            records=len(self.groups) + merged,
-            unique=len(self.groups),
-            merged=merged,
-            by_reason={kind: kinds[kind] for kind in REASONS},
-        )
-
-    def report(self, warnings: list[str] | None = None) -> DedupReport:
-        groups = [
-            ReportGroup(id=g.paper.id, source=g.paper.source, title=g.paper.title, duplicates=d)
-            for g in self.groups
-            if (d := g.duplicates)
-        ]
-        return DedupReport(
-            threshold=self.threshold, counts=self.counts(), groups=groups, warnings=warnings or []
-        )
-
-    def summary(self) -> str:
-        return summary_line(self.counts())
 
 
 def summary_line(c: DedupCounts) -> str:

@@ -36,7 +36,6 @@ class RunSettings:
     taxonomy: Taxonomy
     max_tags: int = 3
     concurrency: int = DEFAULT_CONCURRENCY
-    limit: int | None = None
     use_cache: bool = True
     resume: bool = False
     retry_failed: bool = False

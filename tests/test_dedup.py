@@ -150,6 +150,35 @@ def test_near_duplicate_abstract_is_merged_with_its_jaccard() -> None:
     assert merge.source == "f:3" and merge.reason.startswith("near-duplicate (jaccard=0.9")
 
 
+def test_the_match_and_its_score_are_separate_fields_beside_the_combined_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = words(7, 200)
+    rows = [
+        {"title": "A study of things", "abstract": " ".join(base)},
+        {"title": "A study of things (extended)", "abstract": " ".join(edited(base, 2, 0))},
+        {"title": "A STUDY OF THINGS", "abstract": "Another abstract altogether, not near."},
+    ]
+    source, report = tmp_path / "p.jsonl", tmp_path / "r.json"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, _, err = run_cli(
+        ["dedup", str(source), "-o", str(tmp_path / "u.jsonl"), "--report", str(report)], capsys
+    )
+    assert code == 0, err
+    (group,) = json.loads(report.read_text())["groups"]
+    near, exact = group["duplicates"]
+    assert near["match"] == "near-duplicate" and 0.9 <= near["score"] < 1.0
+    assert near["reason"] == f"near-duplicate (jaccard={near['score']:.2f})"  # kept as it was
+    assert (exact["match"], exact["score"], exact["reason"]) == ("exact-title", None, "exact-title")
+    assert list(exact)[:5] == ["id", "source", "reason", "matched", "ref"]  # the old fields first
+    assert json.loads(report.read_text())["counts"]["by_reason"] == {
+        "exact-title": 1,
+        "exact-abstract": 0,
+        "arxiv-id": 0,
+        "near-duplicate": 1,
+    }
+
+
 def test_threshold_decides_near_duplicates() -> None:
     base = words(9, 200)
     pair = [paper("T1", " ".join(base), "f:1"), paper("T2", " ".join(edited(base, 12, 1)), "f:2")]
@@ -165,7 +194,7 @@ def test_record_sharing_only_a_title_is_still_checked_for_near_duplicates() -> N
         paper("Shared title", " ".join(edited(base, 2, 3)), "f:3"),  # near f:2, title of f:1
     ]
     (group,) = dedup(papers).groups
-    assert [(m.source, m.reason.split(" ")[0]) for m in group.duplicates] == [
+    assert [(m.source, m.match) for m in group.duplicates] == [
         ("f:2", "near-duplicate"),
         ("f:3", "exact-title"),
     ]

@@ -33,8 +33,10 @@ from tagger.dedup.report import (
     DedupCounts,
     DedupGroup,
     DedupReport,
+    MatchKind,
     Merge,
     ReportGroup,
+    reason_text,
     summary_line,
 )
 from tagger.dedup.spill import Spill, memory_budget
@@ -126,7 +128,8 @@ class Deduplicator:
 @dataclass
 class _Edge:
     other: int
-    reason: str
+    match: MatchKind
+    score: float | None = None  # a near-duplicate's Jaccard similarity
 
 
 class _Grouping:
@@ -141,7 +144,7 @@ class _Grouping:
         self.group_id = array("q")  # at a root: first record index with the group's arXiv id
         self.links: dict[int, list[_Edge]] = {}
         self.merges: Counter[str] = Counter()  # joins by reason kind
-        self.tables: dict[str, dict[bytes, int]] = {
+        self.tables: dict[MatchKind, dict[bytes, int]] = {
             r: {} for r in ("arxiv-id", "exact-title", "exact-abstract")
         }
 
@@ -157,17 +160,21 @@ class _Grouping:
         self.has_arxiv.append(paper.arxiv_id is not None)
         self.version.append(version_number(paper.version))
         self.group_id.append(-1)
-        keys = (("arxiv-id", paper.arxiv_id), ("exact-title", title), ("exact-abstract", abstract))
+        keys: tuple[tuple[MatchKind, str | None], ...] = (
+            ("arxiv-id", paper.arxiv_id),
+            ("exact-title", title),
+            ("exact-abstract", abstract),
+        )
         matched = set()
-        for reason, key in keys:
+        for match, key in keys:
             if key:  # an empty normalized text matches nothing
                 # 16-byte digests keep the tables small for large inputs.
                 digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()
-                first = self.tables[reason].setdefault(digest, index)
-                if reason == "arxiv-id":
+                first = self.tables[match].setdefault(digest, index)
+                if match == "arxiv-id":
                     self.group_id[index] = first
-                if first != index and self.union(index, first, reason):
-                    matched.add(reason)
+                if first != index and self.union(index, first, match):
+                    matched.add(match)
         return not {"exact-title", "exact-abstract"} <= matched
 
     def find(self, i: int) -> int:
@@ -177,29 +184,29 @@ class _Grouping:
             i = parent[i]
         return i
 
-    def union(self, a: int, b: int, reason: str) -> bool:
+    def union(self, a: int, b: int, match: MatchKind, score: float | None = None) -> bool:
         """Join the groups of a and b; False when they hold different arXiv ids and a, b are
         not the same paper twice (see the module docstring)."""
         root_a, root_b = self.find(a), self.find(b)
         if root_a == root_b:
             return True
         id_a, id_b = self.group_id[root_a], self.group_id[root_b]
-        if id_a >= 0 and id_b >= 0 and id_a != id_b and not self._same_paper(a, b, reason):
+        if id_a >= 0 and id_b >= 0 and id_a != id_b and not self._same_paper(a, b, match):
             return False
         self.parent[max(root_a, root_b)] = min(root_a, root_b)  # root = first seen
         self.group_id[min(root_a, root_b)] = id_a if id_a >= 0 else id_b
-        self.links.setdefault(a, []).append(_Edge(b, reason))
-        self.links.setdefault(b, []).append(_Edge(a, reason))
-        self.merges[reason.split(" ", 1)[0]] += 1
+        self.links.setdefault(a, []).append(_Edge(b, match, score))
+        self.links.setdefault(b, []).append(_Edge(a, match, score))
+        self.merges[match] += 1
         return True
 
-    def _same_paper(self, a: int, b: int, reason: str) -> bool:
-        """Records linked for ``reason`` that also agree on title and abstract (rare: read back)."""
+    def _same_paper(self, a: int, b: int, match: MatchKind) -> bool:
+        """Records linked by ``match`` that also agree on title and abstract (rare: read back)."""
         pa, pb = self.records[a], self.records[b]
         if normalize_text(pa.title) != normalize_text(pb.title):
             return False
         # A near-duplicate link already compared the abstracts; an exact-abstract one is equal.
-        return reason != "exact-title" or normalize_text(pa.abstract) == normalize_text(pb.abstract)
+        return match != "exact-title" or normalize_text(pa.abstract) == normalize_text(pb.abstract)
 
     def groups(self, merged_only: bool = False) -> Iterator[DedupGroup]:
         """Roots ascend, so groups come out in input order; members are found by sorting the
@@ -224,15 +231,15 @@ class _Grouping:
         rep = max(members, key=self._preference)
         papers = {i: self.records[i] for i in members}
         tree = sorted(self._tree(rep))  # duplicates listed in input order
-        merges = [_merge(papers[i], papers[via], reason, papers[rep]) for i, via, reason in tree]
+        merges = [_merge(papers[i], papers[via], edge, papers[rep]) for i, via, edge in tree]
         others = [papers[i] for i in members if i != rep]
         return DedupGroup(paper=merged_metadata(papers[rep], others), duplicates=merges)
 
     def _preference(self, i: int) -> tuple[bool, int, int]:
         return (bool(self.has_arxiv[i]), self.version[i], -i)
 
-    def _tree(self, root: int) -> Iterator[tuple[int, int, str]]:
-        """(member, neighbour it was linked to, reason), walking the links outward from root."""
+    def _tree(self, root: int) -> Iterator[tuple[int, int, _Edge]]:
+        """(member, neighbour it was linked to, the link), walking the links outward from root."""
         seen = {root}
         queue = deque([root])
         while queue:
@@ -241,15 +248,23 @@ class _Grouping:
                 if edge.other not in seen:
                     seen.add(edge.other)
                     queue.append(edge.other)
-                    yield edge.other, node, edge.reason
+                    yield edge.other, node, edge
 
 
-def _merge(paper: Paper, via: Paper, reason: str, rep: Paper) -> Merge:
+def _merge(paper: Paper, via: Paper, link: _Edge, rep: Paper) -> Merge:
     ref = paper.id
     if paper.id == rep.id:  # another copy or version of the representative
         versioned = paper.arxiv_id and paper.version and paper.version != rep.version
         ref = f"{paper.arxiv_id}{paper.version}" if versioned else paper.source
-    return Merge(id=paper.id, source=paper.source, reason=reason, matched=via.source, ref=ref)
+    return Merge(
+        id=paper.id,
+        source=paper.source,
+        reason=reason_text(link.match, link.score),
+        matched=via.source,
+        ref=ref,
+        match=link.match,
+        score=link.score,
+    )
 
 
 def merged_metadata(rep: Paper, others: list[Paper]) -> Paper:
@@ -280,7 +295,7 @@ def _link_near_duplicates(state: _Grouping, sketches: Sketches, threshold: float
         if state.find(a) != state.find(b):
             similarity = jaccard(shingles.get(a), shingles.get(b))
             if similarity >= threshold:
-                state.union(b, a, f"near-duplicate (jaccard={similarity:.2f})")
+                state.union(b, a, "near-duplicate", similarity)
 
 
 class _ShingleCache:

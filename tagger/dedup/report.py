@@ -4,12 +4,14 @@ and the unique papers a run tags."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from tagger.records import Paper
 
-REASONS = ("exact-title", "exact-abstract", "arxiv-id", "near-duplicate")
+MatchKind = Literal["exact-title", "exact-abstract", "arxiv-id", "near-duplicate"]
+REASONS: tuple[MatchKind, ...] = ("exact-title", "exact-abstract", "arxiv-id", "near-duplicate")
 
 
 @dataclass
@@ -25,12 +27,26 @@ class Merge(BaseModel):
 
     id: str
     source: str
-    reason: str = Field(description="exact-title, exact-abstract, arxiv-id or near-duplicate (...)")
+    reason: str = Field(
+        description="`match` and `score` in one string, as read by people (and kept for readers "
+        "of older reports): exact-title, exact-abstract, arxiv-id or near-duplicate (jaccard=0.92)"
+    )
     matched: str = Field(description="source of the record it matched")
     ref: str = Field(
         description="id; for another version of the representative's id, id+version when known, "
         "else source"
     )
+    match: MatchKind = Field(
+        description="what matched: exact-title, exact-abstract, arxiv-id or near-duplicate"
+    )
+    score: float | None = Field(
+        default=None, description="a near-duplicate's word 3-gram Jaccard similarity, else null"
+    )
+
+
+def reason_text(match: MatchKind, score: float | None) -> str:
+    """The combined `reason` string: 'exact-title', or 'near-duplicate (jaccard=0.92)'."""
+    return match if score is None else f"{match} (jaccard={score:.2f})"
 
 
 class DedupGroup(BaseModel):

@@ -10,9 +10,6 @@ nothing stacks.
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import copy
-import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from tagger.errors import InvalidAnswerError
+from tagger.models import instructor_adapter
 from tagger.models.base import BatchTarget, ModelRequest, ModelResult
 from tagger.models.retry import (
     backoff_s,
@@ -31,16 +29,6 @@ from tagger.models.retry import (
     url_secrets,
 )
 from tagger.models.spend import answer_usage, cache_markers, read_usage, spent_usage
-from tagger.records import Usage
-
-# Per request: [transport retries, calls instructor made]; calls - 1 are its re-asks.
-_retries_this_request: contextvars.ContextVar[list[int]] = contextvars.ContextVar("retries")
-# Every response the request in flight got (re-asks included): what it is billed for.
-_responses_this_request: contextvars.ContextVar[list[Usage]] = contextvars.ContextVar("responses")
-# The validation context of the request in flight (see `_prepared`).
-_request_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "request_context", default=None
-)
 
 
 class LiteLLMGateway:
@@ -76,21 +64,13 @@ class LiteLLMGateway:
 
     def _instructor(self) -> Any:
         if self._client is None:
-            import instructor
-
             from tagger.models import _litellm
 
             _litellm.configure()
             # instructor logs each failed attempt (with the provider's message) at ERROR; the
             # failure is reported once, redacted, in the output line instead.
             logging.getLogger("instructor").setLevel(logging.CRITICAL)
-            mode = {
-                "json": instructor.Mode.JSON,
-                "json_schema": instructor.Mode.JSON_SCHEMA,
-                "md_json": instructor.Mode.MD_JSON,
-                "tools": instructor.Mode.TOOLS,
-            }[self.mode]
-            self._client = instructor.from_litellm(self._transport_call, mode=mode)
+            self._client = instructor_adapter.make_client(self._transport_call, self.mode)
         return self._client
 
     def batch_target(self) -> BatchTarget:
@@ -126,23 +106,22 @@ class LiteLLMGateway:
         elif self.api_base:
             kwargs["api_key"] = "no-key"  # self-hosted OpenAI-compatible servers ignore it
         kwargs.update(cache_markers(self.model))
-        counter = _retries_this_request.get(None)
-        if counter is not None:
-            counter[1] += 1
+        call = instructor_adapter.current_call()
+        if call is not None:
+            call.completions += 1
         for attempt in range(self.transport_retries + 1):
             try:
                 response = await self._attempt(kwargs)
             except Exception as exc:
                 if attempt >= self.transport_retries or not is_retryable(exc):
                     raise
-                if counter is not None:
-                    counter[0] += 1
+                if call is not None:
+                    call.transport_retries += 1
                 wait = retry_after_s(exc)  # "Retry-After: 0" means now, not "use backoff"
                 await self._sleep(backoff_s(attempt) if wait is None else wait)
                 continue
-            responses = _responses_this_request.get(None)
-            if responses is not None:  # every answer is billed, valid or not; read now, as
-                responses.append(read_usage(getattr(response, "usage", None)))  # instructor
+            if call is not None:  # every answer is billed, valid or not; read now, as
+                call.responses.append(read_usage(getattr(response, "usage", None)))  # instructor
             return response  # adds later attempts into the first response's usage object
         raise AssertionError("unreachable")
 
@@ -173,41 +152,33 @@ class LiteLLMGateway:
         """One validated answer: `complete` without the paper (what a worker process receives)."""
         self.preflight()
         client = self._instructor()
-        counter: list[int] = [0, 0]
-        responses: list[Usage] = []
-        _retries_this_request.set(counter)
-        _responses_this_request.set(responses)
-        _request_context.set(context)
         started = time.perf_counter()
-        try:
-            output, raw = await client.chat.completions.create_with_completion(
-                model=self.model,
-                messages=messages,
-                response_model=_prepared(response_model),
-                max_retries=self.max_retries,
-                **{**self.sampling, **(sampling or {})},
-            )
-        except Exception as exc:
-            error = failure(exc, self.max_retries, self._secrets())
-            error.usage = spent_usage(self.model, responses)
-            error.usage.retries = _retries(counter)
-            error.usage.latency_s = time.perf_counter() - started
-            text = _raw_text(getattr(exc, "last_completion", None))
-            if text is not None and not contains_secret(text, self._secrets()):
-                error.raw_text = text  # so `tagger view` can show what the model said
-            raise error from exc
-        usage = answer_usage(self.model, raw, responses)
-        usage.retries = _retries(counter)
+        with instructor_adapter.request_scope(context) as call:
+            try:
+                output, raw = await instructor_adapter.create(
+                    client,
+                    model=self.model,
+                    messages=messages,
+                    response_model=response_model,
+                    max_retries=self.max_retries,
+                    **{**self.sampling, **(sampling or {})},
+                )
+            except Exception as exc:
+                error = failure(exc, self.max_retries, self._secrets())
+                error.usage = spent_usage(self.model, call.responses)
+                error.usage.retries = call.retries
+                error.usage.latency_s = time.perf_counter() - started
+                text = _raw_text(instructor_adapter.last_completion(exc))
+                if text is not None and not contains_secret(text, self._secrets()):
+                    error.raw_text = text  # so `tagger view` can show what the model said
+                raise error from exc
+        usage = answer_usage(self.model, raw, call.responses)
+        usage.retries = call.retries
         usage.latency_s = time.perf_counter() - started
         if contains_secret(output.model_dump_json(), self._secrets()):
             # a provider that echoes the key: neither OUT nor the cache may receive it
             raise InvalidAnswerError("answer contains a credential", usage)
         return ModelResult(output=output, usage=usage, raw_text=_raw_text(raw))
-
-
-def _retries(counter: list[int]) -> int:
-    """Transport retries plus instructor's re-asks (every call after its first)."""
-    return counter[0] + max(counter[1] - 1, 0)
 
 
 def _raw_text(raw: Any) -> str | None:
@@ -221,42 +192,3 @@ def _raw_text(raw: Any) -> str | None:
     parts += [getattr(getattr(c, "function", None), "arguments", None) for c in calls]
     text = "\n".join(p for p in parts if isinstance(p, str) and p)
     return text or None
-
-
-@functools.lru_cache(maxsize=64)
-def _prepared(model: type[BaseModel]) -> type[BaseModel]:
-    """`model` wrapped for instructor once (it would re-wrap it on every call), validating with
-    the context of the request in flight. The context is not passed as instructor's `context=`
-    because that also renders every message as a Jinja template: ~3 ms a call, and it rewrites
-    or rejects abstracts that contain "{{" or "{%"."""
-    from instructor import openai_schema
-
-    schema: type[BaseModel] = openai_schema(model)
-
-    def validate_json(cls: Any, data: Any, /, *, context: Any = None, **kwargs: Any) -> Any:
-        context = _request_context.get() if context is None else context
-        return super(wrapped, cls).model_validate_json(data, context=context, **kwargs)
-
-    def validate(cls: Any, obj: Any, /, *, context: Any = None, **kwargs: Any) -> Any:
-        context = _request_context.get() if context is None else context
-        return super(wrapped, cls).model_validate(obj, context=context, **kwargs)
-
-    default_schema = schema.model_json_schema()
-
-    def json_schema(cls: Any, /, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """The default schema is built once (~0.4 ms a call); a copy, as callers may edit it."""
-        if args or kwargs:
-            built: dict[str, Any] = super(wrapped, cls).model_json_schema(*args, **kwargs)
-            return built
-        return copy.deepcopy(default_schema)
-
-    namespace = {
-        "__module__": schema.__module__,
-        "__qualname__": schema.__qualname__,
-        "__doc__": schema.__doc__,
-        "model_validate_json": classmethod(validate_json),
-        "model_validate": classmethod(validate),
-        "model_json_schema": classmethod(json_schema),
-    }
-    wrapped: type[BaseModel] = type(schema.__name__, (schema,), namespace)
-    return wrapped

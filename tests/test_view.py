@@ -166,6 +166,22 @@ def test_view_without_a_store_is_one_line(
     assert result.code == 2 and len(result.err_lines) == 1 and "no store here yet" in result.err
 
 
+def test_a_port_in_use_is_one_line_before_anything_is_served(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    from conftest import invoke
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = invoke(capsys, "view", "--no-open", "--store", str(store), "--port", str(port))
+    assert result.code == 2 and len(result.err_lines) == 1, result.err
+    assert f"cannot serve on 127.0.0.1:{port}" in result.err and "serving" not in result.err
+
+
 def test_tag_labels_come_from_the_taxonomy_the_run_used(tmp_path: Path) -> None:
     import json
 

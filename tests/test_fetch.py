@@ -220,3 +220,10 @@ def test_arxiv_without_a_bound_fetches_the_last_day_not_the_whole_category(
     assert result.code == 0, result.err
     since = (dt.date.today() - dt.timedelta(days=1)).strftime("%Y%m%d")
     assert f"submittedDate:[{since}0000 TO " in apis.seen[0].query["search_query"]
+
+
+def test_a_url_without_a_scheme_fails_at_once(tmp_path: Path) -> None:
+    clock = Clock()
+    with pytest.raises(FetchError, match=r"\(1 attempt\): not a URL it can fetch") as caught:
+        polite(clock).get("export.arxiv.org/api/query")
+    assert clock.sleeps == [] and "Traceback" not in str(caught.value)

@@ -71,6 +71,17 @@ def test_quoted_fields_across_a_few_lines_still_read(tmp_path: Path) -> None:
     ]
 
 
+def test_a_stray_quote_closed_far_below_is_named_with_its_line(tmp_path: Path) -> None:
+    src = tmp_path / "p.csv"
+    rows = "".join(f"Title {i},Abstract {i}.\n" for i in range(900))
+    src.write_text('title,abstract\nFirst,"opens\n' + rows + 'Last,"closes" here\nAfter,Fine.\n')
+    warnings: list[str] = []
+    titles = [p.title for p in iter_papers([str(src)], on_warning=warnings.append)]
+    assert titles[0] == "First" and "Title 5" not in titles  # read into one field, but ...
+    named = [w for w in warnings if "p.csv:2: this row runs over" in w]
+    assert len(named) == 1 and "unbalanced" in named[0]  # ... the line it started on is named
+
+
 # --- 3: same title, different arXiv ids, unrelated abstracts ------------------------------------
 
 

@@ -124,6 +124,19 @@ def test_without_upvotes_the_newest_comes_first(
     assert order(capsys, run) == ["2403.00003", "2403.00002", "2403.00001"]
 
 
+def test_without_upvotes_the_paper_that_fits_the_section_comes_before_a_newer_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    records = [
+        record("2403.00001", "A study of office chairs", date="2024-03-03"),
+        record("2403.00002", "Faster diffusion sampling with fewer denoising steps",
+               date="2024-03-01"),
+        record("2403.00003", "Another study of office chairs", date="2024-03-02"),
+    ]  # fmt: skip
+    run = write_run(tmp_path / "r.jsonl", records)  # all under diffusion-models, no upvotes
+    assert order(capsys, run) == ["2403.00002", "2403.00001", "2403.00003"]
+
+
 def test_interests_rank_by_similarity(
     capsys: pytest.CaptureFixture[str], run_file: Path, tmp_path: Path
 ) -> None:

@@ -209,3 +209,21 @@ def test_o_dash_writes_papers_to_stdout_and_special_files_are_refused(
     link.symlink_to(real)
     assert invoke(capsys, "fetch", *args, "-o", str(link)).code == 0
     assert link.is_symlink() and len(lines(real)) == len(result.out.splitlines())
+
+
+def test_arxiv_without_a_bound_fetches_the_last_day_not_the_whole_category(
+    capsys: pytest.CaptureFixture[str], apis: FakeApis, tmp_path: Path
+) -> None:
+    apis.answer("/api/query", recorded("arxiv_empty.xml"))
+    args = ["--category", "cs.LG", "-o", str(tmp_path / "o.jsonl")]
+    result = invoke(capsys, "fetch", "arxiv", *args, "--api-url", apis.url + "/api/query")
+    assert result.code == 0, result.err
+    since = (dt.date.today() - dt.timedelta(days=1)).strftime("%Y%m%d")
+    assert f"submittedDate:[{since}0000 TO " in apis.seen[0].query["search_query"]
+
+
+def test_a_url_without_a_scheme_fails_at_once(tmp_path: Path) -> None:
+    clock = Clock()
+    with pytest.raises(FetchError, match=r"\(1 attempt\): not a URL it can fetch") as caught:
+        polite(clock).get("export.arxiv.org/api/query")
+    assert clock.sleeps == [] and "Traceback" not in str(caught.value)

@@ -131,6 +131,18 @@ def test_a_later_failure_does_not_hide_an_earlier_answer(
     assert {r["status"] for r in records} == {"ok"}
 
 
+def test_papers_marks_a_paper_that_never_got_an_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], server: FakeOpenAI
+) -> None:
+    source = write_papers(tmp_path / "in.jsonl")
+    server.enqueue(too_long())
+    out = str(tmp_path / "a.jsonl")
+    run(capsys, str(source), "-o", out, *remote(server.base_url), "--concurrency", "1", code=1)
+    listed = invoke(capsys, "papers").out.splitlines()
+    failed = [line for line in listed if "(failed)" in line]
+    assert len(listed) == 4 and len(failed) == 1 and "Faster Sampling" in failed[0]
+
+
 def test_no_store_and_store_file(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],

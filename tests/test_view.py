@@ -78,6 +78,20 @@ def test_untrusted_text_is_escaped_everywhere(site: httpx.Client) -> None:
     assert "script-src 'self'" in csp and "default-src 'none'" in csp
 
 
+def test_sort_by_date_and_links_to_the_paper(site: httpx.Client) -> None:
+    def dates(page: str) -> list[str]:
+        metas = re.findall(r'<p class="meta">(.*?)</p>', page)
+        return [m.group(0) for m in map(re.compile(r"\d{4}-\d{2}-\d{2}").search, metas) if m]
+
+    newest, oldest = dates(site.get("/papers").text), dates(site.get("/papers?sort=old").text)
+    assert newest and oldest and newest == sorted(newest, reverse=True)
+    assert oldest == sorted(oldest) and oldest[0] <= newest[-1]
+    from tagger.view.pages import paper_url
+
+    assert paper_url({"arxiv_id": "2401.00001"}) == "https://arxiv.org/abs/2401.00001"
+    assert paper_url({"url": "https://x.org/p", "arxiv_id": "2401.00001"}) == "https://x.org/p"
+
+
 def test_a_paper_shows_every_answer_it_got(site: httpx.Client) -> None:
     page = site.get("/papers", params={"q": "Hostile"}).text
     paper_no = re.search(r'href="/papers/(\d+)"', page)
@@ -102,6 +116,8 @@ def test_runs_and_a_failed_run(site: httpx.Client) -> None:
     assert len(failed) == 1
     assert "Failures (3)" in failed[0] and "Broken paper 0" in failed[0]
     assert "not-a-tag" in failed[0]  # the reason names the invalid answer
+    raw = re.findall(r"<summary>raw response</summary><pre>(.*?)</pre>", failed[0], re.S)
+    assert len(raw) == 3 and all("not-a-tag" in r and "summary" in r for r in raw)  # the answer
     assert "sk-test-view" not in failed[0]
     big = next(p for p in pages.values() if "Papers per tag" in p and "Failures (0)" in p)
     assert big.count('class="bar"') >= 5  # the tag distribution chart drew bars
@@ -115,7 +131,9 @@ def test_evals_history_chart_and_a_comparison(site: httpx.Client) -> None:
     assert len(ids) == 2
     single = site.get(f"/evals/{ids[0]}").text
     assert "Per tag (by gold support)" in single and single.count('class="bar"') >= 3
-    assert "interval" in single or "micro_f1" in single
+    assert re.search(r"micro_f1</td><td>[\d.]+ <span class=\"ci\">95% interval [\d.]+–", single)
+    confusion = re.search(r'<table class="confusion">(.*?)</table>', single, re.S)
+    assert confusion and "chip missed" in confusion.group(1) and "chip wrong" in confusion.group(1)
     compare = site.get(f"/evals/{ids[1]}").text
     assert "B vs A" in compare and 'class="side-by-side"' in compare
     rows = re.findall(r'<tr class="[^"]*" data-differ="(\d)" data-bworse="(\d)">', compare)
@@ -164,6 +182,22 @@ def test_view_without_a_store_is_one_line(
 
     result = invoke(capsys, "view", "--no-open", "--store", str(tmp_path / "none.db"))
     assert result.code == 2 and len(result.err_lines) == 1 and "no store here yet" in result.err
+
+
+def test_a_port_in_use_is_one_line_before_anything_is_served(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    from conftest import invoke
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = invoke(capsys, "view", "--no-open", "--store", str(store), "--port", str(port))
+    assert result.code == 2 and len(result.err_lines) == 1, result.err
+    assert f"cannot serve on 127.0.0.1:{port}" in result.err and "serving" not in result.err
 
 
 def test_tag_labels_come_from_the_taxonomy_the_run_used(tmp_path: Path) -> None:

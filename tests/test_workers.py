@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ def test_workers_answer_every_paper_like_one_process(
 
 
 def test_re_asks_and_failures_cross_the_process_boundary(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tagger_home: Path
 ) -> None:
     out = tmp_path / "o.jsonl"
     with FakeOpenAI() as server:
@@ -58,6 +59,9 @@ def test_re_asks_and_failures_cross_the_process_boundary(
     assert sum(r["status"] == "ok" for r in result) == 2
     manifest = json.loads(out.with_name("o.run.json").read_text())
     assert manifest["usage"]["retries"] == 4
+    with sqlite3.connect(tagger_home / "store.db") as conn:  # raw answers cross the boundary
+        raw = dict(conn.execute("SELECT status, raw_response FROM answers WHERE run_id = 1"))
+    assert "not-a-tag" in str(raw["failed"]) and '"summary"' in str(raw["ok"])
 
 
 def test_packed_requests_run_in_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

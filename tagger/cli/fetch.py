@@ -37,7 +37,11 @@ def fetch() -> None:
     "--category", "categories", multiple=True, required=True, help="e.g. cs.LG (repeatable)."
 )
 @click.option("--since", type=_DATE, metavar="YYYY-MM-DD", help="Submitted on or after DATE.")
-@click.option("--days", type=click.IntRange(min=1), help="Submitted in the last N days.")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    help="Submitted in the last N days.  [default: 1 unless --since or --max bounds the fetch]",
+)
 @click.option("--max", "max_results", type=click.IntRange(min=1), help="At most N papers.")
 @out_option
 @state_option
@@ -60,6 +64,8 @@ def arxiv(
 
     if since and days:
         raise ConfigError("--since and --days both say where to start; give one.")
+    if not (since or days or max_results):
+        days = 1  # unbounded, a category's whole history at 100 papers per 3 seconds
     start = since.date() if since else dt.date.today() - dt.timedelta(days=days) if days else None
     query = ArxivQuery(categories, since=start, max_results=max_results)
     _report(arxiv_to(query, output, state, api_url), output)

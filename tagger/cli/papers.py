@@ -49,7 +49,7 @@ def papers(
         click.echo(json.dumps([json.loads(line) for line in lines], indent=2))
     else:
         for r in map(json.loads, lines):
-            shown = ",".join(r["tags"])
+            shown = ",".join(r["tags"]) if r.get("status", "ok") == "ok" else "(failed)"
             click.echo(f"{r['id']:<12} {r.get('date') or '-':<10} {shown:<28} {r['title']}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from pathlib import Path
 
 import click
@@ -36,6 +37,8 @@ def view(port: int, host: str | None, open_browser: bool, store_file: Path | Non
 
     bind = choose_host(host, os.environ.get(HOST_ENV))
     app = make_app(store_path(store_file))
+    sock = listen(bind, port)  # before saying where: a port in use is one line, no browser tab
+    port = sock.getsockname()[1]  # --port 0: the free port the system chose
     url = f"http://{bind if ':' not in bind else f'[{bind}]'}:{port}/papers"
     click.echo(f"tagger view: serving {store_path(store_file)} at {url} (Ctrl-C stops)", err=True)
     if open_browser:
@@ -44,7 +47,24 @@ def view(port: int, host: str | None, open_browser: bool, store_file: Path | Non
         webbrowser.open(url)
     import uvicorn
 
-    uvicorn.run(app, host=bind, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+
+
+def listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot serve on {host}:{port} ({exc.strerror or exc}).",
+            hint="Another program may be using that port: choose one with --port "
+            "(--port 0 takes any free port).",
+        ) from None
+    return sock
 
 
 def choose_host(explicit: str | None, from_env: str | None) -> str:

@@ -9,7 +9,7 @@ from typing import Literal
 
 from tagger.config.taxonomy import Taxonomy
 from tagger.digest.models import Chip, Entry, Section
-from tagger.digest.rank import paper_score, ranked
+from tagger.digest.rank import paper_score, ranked, section_fit
 from tagger.digest.text import display, one_line, paper_url
 from tagger.records import TaggedPaper
 
@@ -35,12 +35,17 @@ def build_sections(
 ) -> list[Section]:
     """Sections ordered by size (then label), entries by score; every paper is placed once+."""
     buckets: dict[str, tuple[str, list[Entry]]] = {}
+    members: dict[str, set[str]] = {}  # section key -> the tags that put papers there
     for paper in papers:
         entry = to_entry(paper, taxonomy, paper_score(paper, how.interests))
-        for key, label in _section_keys(paper, taxonomy, how):
+        for key, label, tag in _section_keys(paper, taxonomy, how):
             buckets.setdefault(key, (label, []))[1].append(entry)
+            members.setdefault(key, set()).add(tag)
+    texts = {p.id: f"{p.title} {p.summary or ''}" for p in papers}
+    fits = section_fit(texts, {key: _section_text(tags, taxonomy) for key, tags in members.items()})
     sections = [
-        _section(key, label, ranked(entries), how) for key, (label, entries) in buckets.items()
+        _section(key, label, ranked(entries, fits.get(key)), how)
+        for key, (label, entries) in buckets.items()
     ]
     sections.sort(key=_order)
     return sections
@@ -81,12 +86,23 @@ def tag_label(tag_id: str, taxonomy: Taxonomy) -> str:
     return one_line(tag.label) if tag else tag_id
 
 
-def _section_keys(paper: TaggedPaper, taxonomy: Taxonomy, how: Placement) -> list[tuple[str, str]]:
+def _section_text(tags: Collection[str], taxonomy: Taxonomy) -> str:
+    """What a section is about, for the fit score: its tags' labels and descriptions."""
+    found = [taxonomy.by_id[t] for t in sorted(tags) if t in taxonomy.by_id]
+    return " ".join(f"{tag.label} {tag.description}" for tag in found)
+
+
+def _section_keys(
+    paper: TaggedPaper, taxonomy: Taxonomy, how: Placement
+) -> list[tuple[str, str, str]]:
+    """(section key, label, the paper's tag that puts it there), one per section."""
     tags = [t for t in dict.fromkeys(paper.tags) if not how.only_tags or t in how.only_tags]
     if not tags:
-        return [UNTAGGED]
-    keys = [_key_for(tag, taxonomy, how.group_by) for tag in tags]
-    unique = list(dict.fromkeys(keys))
+        return [(*UNTAGGED, "")]
+    placed: dict[tuple[str, str], str] = {}
+    for tag in tags:
+        placed.setdefault(_key_for(tag, taxonomy, how.group_by), tag)
+    unique = [(key, label, tag) for (key, label), tag in placed.items()]
     return unique if how.all_sections else unique[:1]
 
 

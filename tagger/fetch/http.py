@@ -81,6 +81,8 @@ class Http:
         self.requests += 1
         try:
             response = client.get(url, params=params)
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            return f"not a URL it can fetch ({exc})", None  # the same next time: no retry
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}", self._backoff(attempt)
         finally:

@@ -24,6 +24,9 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 # A row longer than this is an unclosed quote swallowing the rows after it, not a paper (a
 # 20,000-character abstract hard-wrapped at 40 columns is 500 lines).
 MAX_ROW_LINES = 2000
+# A row over this many lines is kept but named: an unbalanced quote that a later stray quote
+# closes reads the rows between as one field, and this warning is the only sign of it.
+WARN_ROW_LINES = 100
 
 
 def read(path: str, on_warning: OnWarning) -> Iterator[RawRecord]:
@@ -37,6 +40,12 @@ def read(path: str, on_warning: OnWarning) -> Iterator[RawRecord]:
         for row in reader:
             if any(cell.strip() for cell in row):
                 rows.check_closed(delimiter)
+                if len(rows.lines) > WARN_ROW_LINES:
+                    on_warning(
+                        f"{path}:{rows.start}: this row runs over {len(rows.lines)} lines (a "
+                        "quoted field); if a quote there is unbalanced, the rows after it were "
+                        "read into that field. Check the quotes from this line on."
+                    )
                 yield raw_from_mapping(dict(zip(header, row, strict=False)), path, rows.start)
             rows.next_row()
     except csv.Error as exc:

@@ -160,22 +160,26 @@ class WorkerGateway:
     async def _listen(self, worker: _Worker) -> None:
         try:
             while True:
-                call_id, ok, payload, usage = await _read_frame(worker.reader)
+                call_id, ok, payload, usage, raw = await _read_frame(worker.reader)
                 future, request = worker.pending.pop(call_id)
                 if future.done():
                     continue
                 if not ok:  # the error's class crosses as its name: the cause stays typed
                     kind, message = payload
-                    future.set_exception(model_error_class(kind)(message, usage))
+                    error = model_error_class(kind)(message, usage)
+                    error.raw_text = raw
+                    future.set_exception(error)
                     continue
                 try:
                     output = validate_answer(
                         request.response_model, payload, request.validation_context()
                     )
                 except ValueError as exc:
-                    future.set_exception(ModelError(f"answer failed validation: {exc}", usage))
+                    invalid = ModelError(f"answer failed validation: {exc}", usage)
+                    invalid.raw_text = raw
+                    future.set_exception(invalid)
                 else:
-                    future.set_result(ModelResult(output=output, usage=usage))
+                    future.set_result(ModelResult(output=output, usage=usage, raw_text=raw))
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             pass
         worker.alive = False
@@ -246,11 +250,13 @@ async def _serve(sock: socket.socket) -> None:
         try:
             result = await gateway.complete_messages(messages, model, context, sampling)
         except ModelError as exc:
-            reply: tuple[Any, ...] = (call_id, False, (type(exc).__name__, str(exc)), exc.usage)
+            failed = (type(exc).__name__, str(exc))
+            reply: tuple[Any, ...] = (call_id, False, failed, exc.usage, exc.raw_text)
         except Exception as exc:  # a bug here must not hang the parent's request
-            reply = (call_id, False, ("ModelError", f"{type(exc).__name__}: {exc}"), Usage())
-        else:
-            reply = (call_id, True, result.output.model_dump(), result.usage)
+            bug = ("ModelError", f"{type(exc).__name__}: {exc}")
+            reply = (call_id, False, bug, Usage(), None)
+        else:  # the raw text too: the run history keeps what the model said
+            reply = (call_id, True, result.output.model_dump(), result.usage, result.raw_text)
         writer.write(_frame(reply))
         await writer.drain()
 

@@ -6,6 +6,7 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from tagger.errors import OutputError
@@ -50,8 +51,10 @@ def write_output(path: str | Path, text: str) -> None:
     write_atomic(path, text)
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Temp file in the same directory, fsync, then os.replace over the target."""
+def write_atomic(path: str | Path, text: str | Iterable[str]) -> None:
+    """Temp file in the same directory, fsync, then os.replace over the target: a reader or a
+    crash never sees half a file. `text` may be pieces, written as they come (a large output
+    streams without being joined in memory). The one atomic writer of every `-o`."""
     target = check_output_path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -62,13 +65,15 @@ def write_atomic(path: str | Path, text: str) -> None:
         # mkstemp makes the file 0600; give it the mode a plain open() would have.
         os.chmod(temp, _mode_for(target))
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            handle.writelines([text] if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, target)
-    except OSError as exc:
+    except BaseException as exc:
         Path(temp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write ({exc.strerror or exc}).", path=str(target)) from None
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write ({exc.strerror or exc}).", path=str(target)) from None
+        raise
 
 
 def _mode_for(target: Path) -> int:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from tagger.errors import InputError
+
+M = TypeVar("M", bound=BaseModel)
 
 # One record line longer than this is refused before parsing (a 200 MB line peaked at 3.85 GB).
 MAX_LINE_BYTES = 10 * 1024 * 1024
@@ -43,3 +48,33 @@ def has_surrogates(text: str) -> bool:
 def replace_surrogates(text: str) -> str:
     """Lone surrogates (from JSON escapes like \\ud83d) cannot be encoded: make them U+FFFD."""
     return _SURROGATE.sub("\ufffd", text)
+
+
+def load_state_file(path: str | Path, model: type[M], what: str, hint: str) -> M:
+    """A small JSON state file (a digest's sent ids, fetch's seen ids) as `model`; a missing
+    file is the empty state; anything unreadable is one InputError naming `what` and the line."""
+    from pydantic import ValidationError
+
+    from tagger.errors import first_problem
+
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return model()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the {what} ({exc}).", path=str(file)) from None
+    try:
+        return model.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"the {what} is not valid JSON ({exc.msg}).", path=str(file), line=exc.lineno, hint=hint
+        ) from None
+    except (ValidationError, RecursionError, ValueError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        if isinstance(exc, ValidationError):
+            where, first = first_problem(exc, "file")
+            problem = f"{where}: {first['msg']}"
+        raise InputError(
+            f"the {what} is malformed ({problem}).", path=str(file), hint=hint
+        ) from None

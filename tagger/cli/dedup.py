@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import click
 from pydantic import BaseModel
 
-from tagger.atomic import _mode_for, check_output_path, is_stdout
+from tagger.atomic import check_output_path, is_stdout, write_atomic
 from tagger.cli.common import WarningPrinter
 from tagger.dedup.grouping import DEFAULT_THRESHOLD, Deduplicator
 from tagger.dedup.report import DedupCounts, DedupGroup
@@ -114,24 +112,11 @@ def _summary(
 
 
 def _write_atomic(path: str, lines: Iterable[str]) -> None:
-    """Write beside ``path`` and rename, so a crash never leaves half a file (`-` is stdout)."""
+    """Lines to ``path`` through the one atomic writer (`-` is stdout)."""
     if is_stdout(path):
         sys.stdout.writelines(line + "\n" for line in lines)
         return
-    path = str(check_output_path(path))  # through a symlink; never onto a device or FIFO
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tagger-", suffix=".tmp")
-        os.chmod(tmp, _mode_for(Path(path)))  # mkstemp makes 0600; match `run`'s files
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for line in lines:
-                f.write(line + "\n")
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise OutputError(f"cannot be written ({exc.strerror}).", path=path) from None
+    write_atomic(path, (line + "\n" for line in lines))
 
 
 def _check_outputs(inputs: Sequence[str], outputs: Sequence[str | None], overwrite: bool) -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from tagger.atomic import write_atomic
 from tagger.digest.models import Digest
-from tagger.errors import InputError, first_problem
+from tagger.jsonio import load_state_file
 
 _HINT = "Fix it, or move it away to start a fresh state."
 
@@ -29,29 +28,7 @@ class SentState(BaseModel):
 
 def load_state(path: str | Path) -> SentState:
     """The state file's contents; a missing file is an empty state (the first digest)."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return SentState()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the sent-ids state ({exc}).", path=str(file)) from None
-    try:
-        return SentState.model_validate(json.loads(text))
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"the sent-ids state is not valid JSON ({exc.msg}).",
-            path=str(file),
-            line=exc.lineno,
-            hint=_HINT,
-        ) from None
-    except ValidationError as exc:
-        where, first = first_problem(exc, "file")
-        raise InputError(
-            f"the sent-ids state is malformed ({where}: {first['msg']}).",
-            path=str(file),
-            hint=_HINT,
-        ) from None
+    return load_state_file(path, SentState, "sent-ids state", _HINT)
 
 
 def save_state(path: str | Path, state: SentState) -> None:

@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from tagger.atomic import check_output_path, is_stdout, write_atomic
-from tagger.errors import InputError, OutputError, first_problem
+from tagger.errors import OutputError
 from tagger.fetch.records import FetchedPaper
+from tagger.jsonio import load_state_file
 
 _HINT = "Fix it, or move it away to fetch everything again."
 
@@ -110,16 +111,4 @@ def _append(out: Path, text: str) -> None:
 
 
 def load_fetch_state(path: Path) -> FetchState:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return FetchState()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the fetch state ({exc}).", path=str(path)) from None
-    try:
-        return FetchState.model_validate_json(text)
-    except ValidationError as exc:
-        _, first = first_problem(exc, "state")
-        raise InputError(
-            f"the fetch state is malformed ({first['msg']}).", path=str(path), hint=_HINT
-        ) from None
+    return load_state_file(path, FetchState, "fetch state", _HINT)

@@ -87,3 +87,19 @@ def test_without_a_text_model_the_intro_says_why_it_is_extractive() -> None:
     intro = compose_intro(sections, _unavailable(NO_WRITER))
     assert intro.source == "extractive" and intro.text.startswith("Today:")
     assert intro.fallback_reason == NO_WRITER and "-e '.[llm]'" in NO_WRITER
+
+
+def test_the_intro_is_its_own_cache_record_and_an_older_one_still_reads(tmp_path: Path) -> None:
+    from tagger.run.cache import CachedAnswer, CachedIntro, ResultCache
+
+    with ResultCache(tmp_path / "cache") as cache:
+        cache.put("new", CachedIntro(text=INTRO, model="m", prompt="p@v1", created=1.0))
+        old = CachedAnswer(tags=[], summary=INTRO, model="m", prompt="p@v1", created=1.0)
+        cache.put("old", old)  # how tagger stored an intro before it had its own record
+        intro, older = cache.get_intro("new"), cache.get_intro("old")
+        assert intro is not None and older is not None and intro.text == older.text == INTRO
+        assert cache.get("new") is None  # never read as a paper's answer
+        paper = CachedAnswer(tags=["llm"], summary="Studies x.", model="m", prompt="p", created=1.0)
+        cache.put("paper", paper)
+        assert cache.get_intro("paper") is None  # nor a paper's answer as an intro
+        assert cache.prune(older_than_s=10**12) == 0  # prune reads both kinds' dates

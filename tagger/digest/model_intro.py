@@ -24,7 +24,7 @@ from tagger.models.base import Gateway, ModelRequest
 from tagger.models.factory import make_gateway
 from tagger.normalize import normalize_text
 from tagger.records import Paper
-from tagger.run.cache import CachedAnswer, KeyParts, ResultCache, make_key
+from tagger.run.cache import CachedIntro, KeyParts, ResultCache, make_key
 
 PROMPT = "digest_intro@v1"
 LOCAL_PROMPT = "digest_intro_local@v1"  # one sentence, for the embedded SmolLM2
@@ -111,9 +111,9 @@ async def _write(gateway: Gateway, spec: PromptSpec, taxonomy: Taxonomy, facts: 
         )
     )
     with ResultCache() as cache:
-        hit = cache.get(key)
+        hit = cache.get_intro(key)
         if hit is not None:
-            return hit.summary
+            return hit.text
         messages = render(spec, paper, taxonomy, 1)
         request = ModelRequest(paper, messages, IntroText, taxonomy, 1, {"facts": facts})
         try:
@@ -122,10 +122,7 @@ async def _write(gateway: Gateway, spec: PromptSpec, taxonomy: Taxonomy, facts: 
             raise ModelError(f"intro: {exc.message}") from None
         text: str = result.output.text
         cache.put(
-            key,
-            CachedAnswer(
-                tags=[], summary=text, model=gateway.model, prompt=spec.ref, created=time.time()
-            ),
+            key, CachedIntro(text=text, model=gateway.model, prompt=spec.ref, created=time.time())
         )
         return text
 

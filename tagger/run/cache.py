@@ -11,9 +11,9 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from tagger.config.schema import validate_answer
 from tagger.errors import CacheError
@@ -86,6 +86,19 @@ class KeyMaker:
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
+class CachedIntro(BaseModel):
+    """The digest intro a model wrote for one day's sections: its own record, never read as a
+    paper's answer (a CachedAnswer needs tags; this has a `kind` a paper's answer lacks)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["digest-intro"] = "digest-intro"
+    text: str
+    model: str
+    prompt: str
+    created: float
+
+
 class CachedAnswer(BaseModel):
     tags: list[str]
     summary: str
@@ -108,6 +121,9 @@ def valid_hit(answer: CachedAnswer, model: type[BaseModel], title: str) -> bool:
     return True
 
 
+_Record = TypeVar("_Record", CachedAnswer, CachedIntro)
+
+
 class ResultCache:
     """A thin wrapper over diskcache.Cache; safe to share between processes (SQLite + files)."""
 
@@ -128,6 +144,27 @@ class ResultCache:
             ) from None
 
     def get(self, key: str) -> CachedAnswer | None:
+        return self._read(key, CachedAnswer)
+
+    def put(self, key: str, answer: CachedAnswer | CachedIntro) -> None:
+        try:
+            self._cache.set(key, answer.model_dump_json(), tag=answer.prompt)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise CacheError(f"cache write failed ({exc}).", path=str(self.directory)) from None
+
+    def get_intro(self, key: str) -> CachedIntro | None:
+        """A digest intro; one an older tagger stored as a tagless CachedAnswer still reads."""
+        intro = self._read(key, CachedIntro)
+        if intro is not None:
+            return intro
+        old = self._read(key, CachedAnswer)
+        if old is None or old.tags:
+            return None
+        return CachedIntro(
+            text=old.summary, model=old.model, prompt=old.prompt, created=old.created
+        )
+
+    def _read(self, key: str, kind: type[_Record]) -> _Record | None:
         try:
             raw = self._cache.get(key)
         except (OSError, sqlite3.DatabaseError) as exc:
@@ -139,15 +176,9 @@ class ResultCache:
         if raw is None:
             return None
         try:
-            return CachedAnswer.model_validate_json(raw)
+            return kind.model_validate_json(raw)
         except ValueError:
-            return None  # an unreadable entry is a miss, never a wrong answer
-
-    def put(self, key: str, answer: CachedAnswer) -> None:
-        try:
-            self._cache.set(key, answer.model_dump_json(), tag=answer.prompt)
-        except (OSError, sqlite3.DatabaseError) as exc:
-            raise CacheError(f"cache write failed ({exc}).", path=str(self.directory)) from None
+            return None  # an unreadable entry (or another kind's) is a miss, never an answer
 
     def stats(self) -> dict[str, Any]:
         with self._database("read"):
@@ -185,8 +216,8 @@ class ResultCache:
         if older_than_s is not None:
             cutoff = time.time() - older_than_s
             for key in list(self._cache.iterkeys()):
-                answer = self.get(key)
-                if answer is None or answer.created < cutoff:
+                entry = self.get(key) or self.get_intro(key)
+                if entry is None or entry.created < cutoff:
                     removed += int(self._cache.delete(key))
         self._cache.cull()
         return removed

@@ -57,6 +57,9 @@ def test_embedded_default_tags_paper_records(tmp_path: Path) -> None:
     records = tagger.Tagger().tag(papers[:3])
     assert [r.id for r in records] == [p.id for p in papers[:3]]
     assert all(r.model == "local/minilm" and r.status == "ok" and r.tags for r in records)
+    as_dicts = [{"title": p.title, "abstract": p.abstract} for p in papers[:3]]
+    from_dicts = tagger.Tagger().tag(as_dicts)  # plain dicts through the embedded default too
+    assert [(r.tags, r.summary) for r in from_dicts] == [(r.tags, r.summary) for r in records]
 
 
 def test_bad_papers_are_one_clear_error() -> None:

@@ -6,6 +6,7 @@ import email
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -17,6 +18,7 @@ from fake_papers import FakeApis, serve
 from test_digest_smtp_tls import Mailroom, free_port, mail_server
 
 from conftest import CliResult, invoke
+from fake_openai import FakeOpenAI, first_tag_answer
 
 DAILY = FETCH_DATA.parent / "daily"
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
@@ -65,13 +67,24 @@ def write_config(tmp_path: Path, arxiv: FakeApis, hf: FakeApis, smtp: str) -> Pa
     return path
 
 
-def use_remote_model(config: Path, base_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point the daily config at a fake OpenAI-compatible server instead of local/keyword."""
+INVALID = {"content": json.dumps({"tags": ["no-such-tag"], "summary": "Bad."})}
+
+
+@contextmanager
+def day_with_remote_model(
+    config: Path, arxiv: FakeApis, hf: FakeApis, answer: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeOpenAI]:
+    """Day 2024-03-14 served, and the daily config pointed at a fake OpenAI-compatible server
+    answering with `answer` instead of local/keyword."""
     data = json.loads(config.read_text())
-    config.write_text(
-        json.dumps({**data, "model": "openai/fake", "api_base": base_url}), encoding="utf-8"
-    )
-    monkeypatch.setenv("TAGGER_API_KEY", "sk-test-daily")
+    with FakeOpenAI(default=answer) as server:
+        config.write_text(
+            json.dumps({**data, "model": "openai/fake", "api_base": server.base_url}),
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("TAGGER_API_KEY", "sk-test-daily")
+        serve_day(arxiv, hf, "2024-03-14")
+        yield server
 
 
 def serve_day(arxiv: FakeApis, hf: FakeApis, day: str) -> None:
@@ -274,18 +287,15 @@ def test_papers_that_fail_are_left_out_and_the_rest_is_sent(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`tagger run` exits 1 when some papers failed; the daily job still sends the others."""
-    from fake_openai import FakeOpenAI, first_tag_answer
 
     def fails_on_video(body: dict[str, Any]) -> dict[str, Any]:
         if any("Video Diffusion" in str(m.get("content")) for m in body["messages"]):
-            return {"content": json.dumps({"tags": ["no-such-tag"], "summary": "Bad."})}
+            return INVALID
         return first_tag_answer(body)
 
     address, room = mailroom
     config = write_config(tmp_path, arxiv, hf, address)
-    with FakeOpenAI(default=fails_on_video) as server:
-        use_remote_model(config, server.base_url, monkeypatch)
-        serve_day(arxiv, hf, "2024-03-14")
+    with day_with_remote_model(config, arxiv, hf, fails_on_video, monkeypatch):
         result = daily(capsys, config, "2024-03-14")
     assert result.code == 0, result.err
     assert "1 of" in result.err and "left out of this digest" in result.err
@@ -303,20 +313,14 @@ def test_a_day_whose_papers_all_failed_is_redone_once_the_model_works(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The run step failed (every answer invalid): the next call redoes those papers."""
-    from fake_openai import FakeOpenAI, first_tag_answer
-
     broken = True
 
     def answer(body: dict[str, Any]) -> dict[str, Any]:
-        if broken:
-            return {"content": json.dumps({"tags": ["no-such-tag"], "summary": "Bad."})}
-        return first_tag_answer(body)
+        return INVALID if broken else first_tag_answer(body)
 
     address, room = mailroom
     config = write_config(tmp_path, arxiv, hf, address)
-    with FakeOpenAI(default=answer) as server:
-        use_remote_model(config, server.base_url, monkeypatch)
-        serve_day(arxiv, hf, "2024-03-14")
+    with day_with_remote_model(config, arxiv, hf, answer, monkeypatch) as server:
         first = daily(capsys, config, "2024-03-14")
         assert first.code != 0 and not room.envelopes
         assert "the next `tagger daily` call keeps its answers and redoes" in first.err

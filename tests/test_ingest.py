@@ -330,15 +330,20 @@ def test_csv_float_ids_and_dates_keep_the_text_and_gain_an_iso_date(tmp_path: Pa
 # --- a directory holding tagger's own files ---------------------------------------------------
 
 
+def folder_of_three_papers(tmp_path: Path) -> Path:
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    lines = [json.dumps({"title": f"Paper {i}", "abstract": f"About topic {i}."}) for i in range(3)]
+    write(folder / "in.jsonl", "\n".join(lines) + "\n")
+    return folder
+
+
 def test_run_and_dedup_of_a_folder_skip_the_files_tagger_wrote_there(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from conftest import invoke
 
-    folder = tmp_path / "papers"
-    folder.mkdir()
-    lines = [json.dumps({"title": f"Paper {i}", "abstract": f"About topic {i}."}) for i in range(3)]
-    write(folder / "in.jsonl", "\n".join(lines) + "\n")
+    folder = folder_of_three_papers(tmp_path)
     keyword = ["--model", "local/keyword"]
     assert invoke(capsys, "run", str(folder), "-o", str(folder / "out.jsonl"), *keyword).code == 0
     dedup_args = ["-o", str(folder / "u.jsonl"), "--report", str(folder / "groups.json")]
@@ -359,10 +364,7 @@ def test_a_folder_with_digests_in_it_reads_only_the_papers(
 ) -> None:
     from conftest import invoke
 
-    folder = tmp_path / "papers"
-    folder.mkdir()
-    lines = [json.dumps({"title": f"Paper {i}", "abstract": f"About topic {i}."}) for i in range(3)]
-    write(folder / "in.jsonl", "\n".join(lines) + "\n")
+    folder = folder_of_three_papers(tmp_path)
     out = tmp_path / "out.jsonl"
     assert invoke(capsys, "run", str(folder), "-o", str(out), "--model", "local/keyword").code == 0
     formats = ("md", "txt", "html", "rss", "json")

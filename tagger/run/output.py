@@ -97,13 +97,15 @@ class JsonlWriter:
                 f"cannot open output for writing ({exc.strerror}).", path=str(path)
             ) from None
 
-    def write(self, record: TaggedPaper) -> None:
-        line = (record.model_dump_json(exclude_none=False) + "\n").encode("utf-8")
+    def write(self, record: TaggedPaper) -> str:
+        """Append the record's line; the line's JSON (without the newline), for the store."""
+        text = record.model_dump_json(exclude_none=False)
+        line = (text + "\n").encode("utf-8")
         try:
             self._write_all(line)
             if self._stdout:
                 self._file.flush()
-                return
+                return text
             if time.monotonic() - self._synced_at >= self.sync_every_s:
                 _sync(self._file)
                 self._synced_at = time.monotonic()
@@ -115,6 +117,7 @@ class JsonlWriter:
                 hint="Free space or fix permissions, then rerun with --resume.",
             ) from None
         self._good += len(line)
+        return text
 
     def _write_all(self, data: bytes) -> None:
         view = memoryview(data)

@@ -99,9 +99,9 @@ class ResultSink:
         record = self._record(
             item, tags=[], summary=None, status="failed", error=reason, usage=spent
         )
-        self.writer.write(record)
+        line = self.writer.write(record)
         if self.recorder is not None:
-            self.recorder.add(item.paper, record, raw)
+            self.recorder.add(item.paper, record, raw, line)
         self.manifest.counts.failed += 1
         self.progress.advance(failed=True)
 
@@ -167,8 +167,8 @@ class ResultSink:
         raw: str | None = None,
     ) -> None:
         record = self._record(item, tags=tags, summary=summary, cached=cached, usage=usage)
-        self.writer.write(record)
+        line = self.writer.write(record)
         if self.recorder is not None:
-            self.recorder.add(item.paper, record, raw)
+            self.recorder.add(item.paper, record, raw, line)
         self.manifest.counts.tagged += 1
         self.manifest.counts.truncated += int(item.paper.truncated)

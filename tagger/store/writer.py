@@ -69,10 +69,13 @@ class RunRecorder:
         except (sqlite3.Error, TaggerError) as exc:
             self._give_up(exc)
 
-    def add(self, paper: Paper, record: TaggedPaper, raw: str | None = None) -> None:
+    def add(
+        self, paper: Paper, record: TaggedPaper, raw: str | None = None, line: str | None = None
+    ) -> None:
+        """Queue one OUT line: `line` is its JSON as written (made again from `record` if None)."""
         if self._conn is None:
             return
-        self._pending.append((paper, record, raw))
+        self._pending.append((paper, record, raw, line))
         elapsed = time.monotonic() - self._flushed_at
         if len(self._pending) >= FLUSH_EVERY or elapsed >= FLUSH_SECONDS:
             self.flush()
@@ -185,7 +188,7 @@ def finish_run(conn: sqlite3.Connection, run_id: int, manifest: RunManifest, sta
     )
 
 
-Pending = tuple[Paper, TaggedPaper, str | None]
+Pending = tuple[Paper, TaggedPaper, str | None, str | None]  # paper, record, raw, line
 _Known = tuple[int, str, str | None, str | None, str | None, str | None]  # no, text, summary...
 
 
@@ -193,10 +196,12 @@ def _insert_batch(conn: sqlite3.Connection, run_id: int, seq: int, batch: list[P
     """One transaction's worth: papers upserted (the index rewritten only when a paper's text
     or summary changed, as it does not on a cached rerun), answers inserted."""
     seen = now()
-    keys = [paper_key(paper) for paper, _, _ in batch]
+    keys = [paper_key(paper) for paper, _, _, _ in batch]
     known = _known_papers(conn, set(keys))
     answers, touched = [], []
-    for number, ((paper, record, raw), key) in enumerate(zip(batch, keys, strict=True), seq + 1):
+    for number, ((paper, record, raw, line), key) in enumerate(
+        zip(batch, keys, strict=True), seq + 1
+    ):
         old = known.get(key)
         summary = record.summary if record.status == "ok" else (old[3] if old else None)
         new = (paper.title, paper.abstract, summary, paper.date, paper.url)
@@ -204,7 +209,7 @@ def _insert_batch(conn: sqlite3.Connection, run_id: int, seq: int, batch: list[P
             touched.append((seen, old[0]))
         else:
             known[key] = (_write_paper(conn, key, paper, summary, seen, old), *new)
-        answers.append(_answer_row(run_id, number, key, record, raw))
+        answers.append(_answer_row(run_id, number, key, record, raw, line))
     conn.executemany("UPDATE papers SET last_seen = ? WHERE paper_no = ?", touched)
     conn.executemany(
         "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", answers
@@ -266,7 +271,7 @@ def _write_paper(
 
 
 def _answer_row(
-    run_id: int, seq: int, key: str, record: TaggedPaper, raw: str | None
+    run_id: int, seq: int, key: str, record: TaggedPaper, raw: str | None, line: str | None
 ) -> tuple[object, ...]:
     usage = record.usage
     return (
@@ -274,7 +279,7 @@ def _answer_row(
         seq,
         key,
         record.id,
-        json.dumps(record.tags),
+        _tags_json(record.tags),
         record.summary,
         record.status,
         record.error,
@@ -286,8 +291,21 @@ def _answer_row(
         usage.cost_usd if usage else None,
         usage.latency_s if usage else None,
         _capped(raw),
-        record.model_dump_json(exclude_none=False),
+        record.model_dump_json(exclude_none=False) if line is None else line,
     )
+
+
+_TAGS_JSON: dict[tuple[str, ...], str] = {}  # a run repeats a few tag sets thousands of times
+
+
+def _tags_json(tags: list[str]) -> str:
+    key = tuple(tags)
+    text = _TAGS_JSON.get(key)
+    if text is None:
+        text = json.dumps(tags)
+        if len(_TAGS_JSON) < 4096:
+            _TAGS_JSON[key] = text
+    return text
 
 
 def _capped(raw: str | None) -> str | None:

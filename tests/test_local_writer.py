@@ -111,3 +111,31 @@ def test_one_text_field_schemas_are_answered_as_free_text() -> None:
     assert _single_text_field({"properties": {"tags": {"type": "array"}}}) is None
     two = {"properties": {"a": {"type": "string"}, "b": {"type": "string"}}}
     assert _single_text_field(two) is None
+
+
+def test_a_second_re_ask_shows_only_the_last_answer_and_keeps_the_prefill_last(
+    tiny_taxonomy: Taxonomy,
+) -> None:
+    backend = ScriptedWriter(
+        "Today's papers study diffusion at Berkeley.",
+        "Today's papers study diffusion with GPT-5.",
+        "Today's papers are about faster sampling and video diffusion.",
+    )
+    result = ask(LocalGateway("local/scripted", backend), tiny_taxonomy)
+    assert result.usage.retries == 2 and result.usage.calls == 1
+    assert result.usage.prompt_tokens == 150 and result.usage.completion_tokens == 30
+    last = backend.prompts[2]
+    assert [m["role"] for m in last] == ["system", "user", "assistant", "user", "assistant"]
+    assert "GPT-5" in last[2]["content"] and "Berkeley" not in json.dumps(last)
+    assert last[-1]["content"] == "Today's papers"
+
+
+def test_the_re_ask_names_the_problem_in_one_short_line(tiny_taxonomy: Taxonomy) -> None:
+    backend = ScriptedWriter(
+        "Today's papers study diffusion at Berkeley.",
+        "Today's papers are about faster sampling and video diffusion.",
+    )
+    ask(LocalGateway("local/scripted", backend), tiny_taxonomy)
+    fix = backend.prompts[1][3]["content"]
+    assert fix.startswith("Fix this problem and answer again: text: ") and "Berkeley" in fix
+    assert "pydantic.dev" not in fix and "\n" not in fix and len(fix) < 400

@@ -25,6 +25,7 @@ import contextlib
 import contextvars
 import copy
 import functools
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,10 @@ def current_call() -> Call | None:
 def make_client(create: Callable[..., Any], mode: str) -> Any:
     """instructor around `create` (an async litellm-style completion function)."""
     import instructor
+
+    # instructor logs each failed attempt (with the provider's message) at ERROR; the failure
+    # is reported once, redacted, in the output line instead.
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
     modes = {
         "json": instructor.Mode.JSON,

@@ -11,7 +11,9 @@ from pydantic import BaseModel
 
 from tagger.config.schema import validate_answer
 from tagger.errors import ModelError
+from tagger.models import instructor_adapter
 from tagger.models.base import ModelRequest, ModelResult
+from tagger.models.retry import failure
 from tagger.records import Usage
 
 if TYPE_CHECKING:
@@ -41,7 +43,7 @@ class LocalGateway:
         if not issubclass(request.response_model, TagSummary):
             lock = self._locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
             async with lock:
-                return await asyncio.to_thread(self._write, request)
+                return await self._write(request)
         future: asyncio.Future[ModelResult] = asyncio.get_running_loop().create_future()
         self._pending.append((request, future))
         if len(self._pending) == 1:
@@ -73,9 +75,10 @@ class LocalGateway:
                 else:
                     future.set_result(ModelResult(answer, Usage(calls=1, latency_s=latency)))
 
-    def _write(self, request: ModelRequest) -> ModelResult:
+    async def _write(self, request: ModelRequest) -> ModelResult:
         """Answers other than tags + summary (the digest intro), from a backend that writes:
-        validated like instructor does, re-asked with the validation error up to twice."""
+        through instructor like a remote model's, so its re-asks (up to two, with the
+        validation error) are instructor's one loop; the backend is its completion function."""
         write = getattr(self.backend, "write_json", None)
         if write is None:
             raise ModelError(
@@ -83,29 +86,43 @@ class LocalGateway:
                 Usage(),
             )
         schema = request.response_model.model_json_schema()
-        turns, prefill = list(request.messages), []
-        if turns[-1]["role"] == "assistant":  # a prefill stays the last turn on a re-ask
-            prefill = [turns.pop()]
-        messages, usage, problem = list(request.messages), Usage(), ""
-        started = time.perf_counter()
-        for attempt in range(LOCAL_WRITE_ATTEMPTS):
-            text, prompt_tokens, completion_tokens = write(messages, schema)
+        asked = list(request.messages)
+        prefill = asked[-1:] if asked[-1]["role"] == "assistant" else []
+        usage = Usage(calls=1)
+        attempts = 0
+
+        async def complete(*, messages: list[dict[str, str]], **_: Any) -> Any:
+            nonlocal attempts
+            attempts += 1
+            turns = list(messages)
+            if len(turns) > len(asked):  # a re-ask: the last answer and its problem in a line
+                # (instructor's pydantic dump, URL included, is copied by a small model), then
+                # the prefill again as the last turn; a small model's context holds one pair
+                answer, fix = turns[-2], {"role": "user", "content": _fix(request, turns[-2])}
+                turns = [*asked[: len(asked) - len(prefill)], answer, fix, *prefill]
+            text, prompt_tokens, completion_tokens = await asyncio.to_thread(write, turns, schema)
             usage.add(Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens))
-            usage.calls, usage.retries = 1, attempt
+            return _completion(text)
+
+        client = instructor_adapter.make_client(complete, "json_schema")
+        started = time.perf_counter()
+        with instructor_adapter.request_scope(request.validation_context()):
             try:
-                output = validate_answer(request.response_model, text, request.validation_context())
-            except ValueError as exc:
-                problem = "; ".join(_error_lines(exc))[:300]
-                messages = [
-                    *turns,
-                    {"role": "assistant", "content": text},
-                    {"role": "user", "content": f"Fix this problem and answer again: {problem}"},
-                    *prefill,
-                ]
-                continue
-            usage.latency_s = time.perf_counter() - started
-            return ModelResult(output, usage)
-        raise ModelError(f"invalid output after {LOCAL_WRITE_ATTEMPTS} attempts: {problem}", usage)
+                output, _ = await instructor_adapter.create(
+                    client,
+                    model=self.model,
+                    messages=asked,
+                    response_model=request.response_model,
+                    max_retries=LOCAL_WRITE_ATTEMPTS - 1,
+                )
+            except Exception as exc:
+                error = failure(exc, LOCAL_WRITE_ATTEMPTS - 1, ())
+                usage.retries = max(attempts - 1, 0)
+                error.usage = usage
+                raise error from exc
+        usage.retries = attempts - 1
+        usage.latency_s = time.perf_counter() - started
+        return ModelResult(output, usage)
 
     def _predict(self, requests: list[ModelRequest]) -> list[BaseModel | Exception]:
         first = requests[0]
@@ -123,6 +140,26 @@ class LocalGateway:
             except ValueError as exc:
                 results.append(ModelError(f"local model output failed validation: {exc}"))
         return results
+
+
+def _fix(request: ModelRequest, answer: dict[str, str]) -> str:
+    """The re-ask of an embedded writer: what was wrong with its answer, in short lines."""
+    try:
+        validate_answer(request.response_model, answer["content"], request.validation_context())
+    except ValueError as exc:
+        problem = "; ".join(_error_lines(exc))[:300]
+    else:  # instructor re-asks only after a failed validation; be safe all the same
+        problem = "the answer did not validate"
+    return f"Fix this problem and answer again: {problem}"
+
+
+def _completion(text: str) -> Any:
+    """The answer as the chat completion instructor reads: choices[0].message.content."""
+    from types import SimpleNamespace
+
+    message = SimpleNamespace(role="assistant", content=text, tool_calls=None)
+    choice = SimpleNamespace(index=0, message=message, finish_reason="stop")
+    return SimpleNamespace(choices=[choice], usage=None)
 
 
 def _error_lines(exc: ValueError) -> list[str]:

@@ -10,7 +10,6 @@ nothing stacks.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -67,9 +66,6 @@ class LiteLLMGateway:
             from tagger.models import _litellm
 
             _litellm.configure()
-            # instructor logs each failed attempt (with the provider's message) at ERROR; the
-            # failure is reported once, redacted, in the output line instead.
-            logging.getLogger("instructor").setLevel(logging.CRITICAL)
             self._client = instructor_adapter.make_client(self._transport_call, self.mode)
         return self._client
 

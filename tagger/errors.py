@@ -112,18 +112,28 @@ class OutputError(TaggerError):
 
 
 def config_error_from(
-    exc: Exception, *, path: str | None = None, line: int | None = None, what: str = ""
+    exc: Exception,
+    *,
+    path: str | None = None,
+    line: int | None = None,
+    what: str = "",
+    hint: str = "",
+    frame: str = "{}",
 ) -> ConfigError:
-    """A pydantic ValidationError about a user's file, said in tagger's words (first problem).
+    """A pydantic ValidationError about a user's file, said in tagger's words (first problem):
+    the one translation every file reader uses.
 
-    `what` prefixes the field path (e.g. "tag #3"); pydantic's own wording ("Value error, ...",
-    "String should match pattern ...") never reaches the user.
+    `what` prefixes the field path (e.g. "tag #3"); `frame` places the phrase in a sentence
+    (e.g. "not a tagger head file ({})"); pydantic's own wording ("Value error, ...", "String
+    should match pattern ...") never reaches the user.
     """
     if not (exc.errors() if hasattr(exc, "errors") else []):
-        return ConfigError(f"{what or 'file'}: {exc}.", path=path, line=line)
-    field, first = first_problem(exc, "")
-    where = ": ".join(part for part in (what, field) if part) or "file"
-    return ConfigError(f"{where}: {describe_problem(first)}.", path=path, line=line)
+        phrase = f"{what or 'file'}: {exc}"
+    else:
+        field, first = first_problem(exc, "")
+        where = ": ".join(part for part in (what, field) if part) or "file"
+        phrase = f"{where}: {describe_problem(first)}"
+    return ConfigError(frame.format(phrase) + ".", path=path, line=line, hint=hint)
 
 
 def first_problem(exc: Exception, whole: str) -> tuple[str, dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tagger.errors import ConfigError, first_problem
+from tagger.errors import config_error_from
 from tagger.yamlfile import load_yaml
 
 DigestFormat = Literal["md", "html", "txt", "rss", "json", "eml"]
@@ -77,10 +77,10 @@ def load_config(path: Path) -> DailyConfig:
     try:
         config = DailyConfig.model_validate(data)
     except ValidationError as exc:
-        where, first = first_problem(exc, "top level")
-        raise ConfigError(
-            f"daily config: {where}: {first['msg']}.",
+        raise config_error_from(
+            exc,
             path=str(path),
+            what="daily config",
             hint="`tagger daily init` writes a commented example.",
         ) from None
     base = path.parent

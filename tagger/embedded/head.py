@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from tagger.config.taxonomy import Taxonomy
-from tagger.errors import ConfigError, first_problem
+from tagger.errors import ConfigError, config_error_from
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -129,9 +129,8 @@ def load_head(path: str | Path) -> Head:
     try:
         head = HeadFile.model_validate_json(raw)
     except ValidationError as exc:
-        where, first = first_problem(exc, "file")
-        raise ConfigError(
-            f"not a tagger head file ({where}: {first['msg'].lower()}).", path=file, hint=_HINT
+        raise config_error_from(
+            exc, path=file, hint=_HINT, frame="not a tagger head file ({})"
         ) from None
     return Head(head, hashlib.sha256(raw).hexdigest()[:16], file)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tagger.errors import ConfigError, first_problem
+from tagger.errors import ConfigError, config_error_from
 from tagger.evaluate.metrics import ROUGE_TYPES
 from tagger.evaluate.models import LOWER_IS_BETTER, EvalReport, Gate, GateCheck, SystemResult
 
@@ -27,9 +27,8 @@ def load_baseline(path: str | Path) -> EvalReport:
     try:
         return EvalReport.model_validate_json(text)
     except ValidationError as exc:
-        where, first = first_problem(exc, "report")
-        raise ConfigError(
-            f"not a tagger eval report ({where}: {first['msg'].lower()}).", path=file, hint=_HINT
+        raise config_error_from(
+            exc, path=file, hint=_HINT, frame="not a tagger eval report ({})"
         ) from None
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tagger.config.taxonomy import Taxonomy
-from tagger.errors import ConfigError, InputError, first_problem
+from tagger.errors import ConfigError, InputError, config_error_from
 from tagger.jsonio import parse_json_line
 
 DEFAULT_GOLD = Path("eval") / "gold.jsonl"
@@ -118,11 +118,7 @@ def _parse(text: str, file: str, number: int) -> GoldItem:
     try:
         return GoldItem.model_validate(data)
     except ValidationError as exc:
-        field, first = first_problem(exc, "record")
-        problem = "missing" if first["type"] == "missing" else first["msg"].lower()
-        raise ConfigError(
-            f"field '{field}': {problem}.", path=file, line=number, hint=_HINT
-        ) from None
+        raise config_error_from(exc, path=file, line=number, what="record", hint=_HINT) from None
 
 
 def _check_tags(item: GoldItem, taxonomy: Taxonomy, file: str, number: int) -> None:

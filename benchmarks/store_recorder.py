@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from synth import unique_papers  # noqa: E402
+from synth import run_manifest, unique_papers  # noqa: E402
 
 TAGS = ("large-language-models", "diffusion-models", "reasoning")
 
@@ -50,21 +50,9 @@ def records(n: int) -> list[tuple[Any, Any, str]]:
 
 
 def one_round(store: Path, rows: list[tuple[Any, Any, str]]) -> tuple[float, float]:
-    from tagger import __version__
-    from tagger.records import RunManifest
     from tagger.store.writer import RunRecorder
 
-    manifest = RunManifest(
-        tagger_version=__version__,
-        started_at="2026-12-02T00:00:00+00:00",
-        inputs=["in.jsonl"],
-        output="out.jsonl",
-        model="openai/fake",
-        prompt="tag_summarize@v1",
-        taxonomy="builtin",
-        taxonomy_hash="x",
-        max_tags=3,
-    )
+    manifest = run_manifest("openai/fake", "2026-12-02T00:00:00+00:00", "in.jsonl")
     cpu, wall = time.process_time(), time.perf_counter()
     recorder = RunRecorder(store, ["run", "in.jsonl"])
     recorder.start(manifest)

@@ -10,6 +10,7 @@ import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _ML_WORDS = (
     "model models learning neural network networks training data dataset benchmark transformer "
@@ -108,3 +109,21 @@ def _pairs(labels: list[int]) -> set[tuple[int, int]]:
     for index, label in enumerate(labels):
         members.setdefault(label, []).append(index)
     return {(a, b) for m in members.values() for k, a in enumerate(m) for b in m[k + 1 :]}
+
+
+def run_manifest(model: str, started_at: str, inputs: str) -> Any:
+    """The manifest of a synthetic run recorded straight into a store (view, store_recorder)."""
+    from tagger import __version__
+    from tagger.records import RunManifest
+
+    return RunManifest(
+        tagger_version=__version__,
+        started_at=started_at,
+        inputs=[inputs],
+        output="out.jsonl",
+        model=model,
+        prompt="tag_summarize@v1",
+        taxonomy="builtin",
+        taxonomy_hash="x",
+        max_tags=3,
+    )

@@ -21,28 +21,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-from synth import unique_papers  # noqa: E402
+from synth import run_manifest, unique_papers  # noqa: E402
 
 TAGS = ("large-language-models", "diffusion-models", "reasoning", "agents", "theory", "code")
 
 
 def build(store: Path, n: int) -> float:
-    from tagger import __version__
-    from tagger.records import Paper, RunManifest, TaggedPaper
+    from tagger.records import Paper, TaggedPaper
     from tagger.store.writer import RunRecorder
 
     rng = random.Random(3)
-    manifest = RunManifest(
-        tagger_version=__version__,
-        started_at="2026-01-01T00:00:00+00:00",
-        inputs=["synthetic"],
-        output="out.jsonl",
-        model="local/minilm",
-        prompt="tag_summarize@v1",
-        taxonomy="builtin",
-        taxonomy_hash="x",
-        max_tags=3,
-    )
+    manifest = run_manifest("local/minilm", "2026-01-01T00:00:00+00:00", "synthetic")
     start = time.perf_counter()
     recorder = RunRecorder(store, ["run", "synthetic"])
     recorder.start(manifest)

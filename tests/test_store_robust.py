@@ -150,7 +150,7 @@ def test_a_v1_store_is_migrated_and_its_history_kept(
         "Sparse Quokka Attention"
     ]
     with sqlite3.connect(tagger_home / "store.db") as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION == 4
         assert conn.execute("SELECT COUNT(*) FROM digest_sent").fetchone()[0] == 0
     assert json.loads(invoke(capsys, "runs", "papers", "1").out)["summary"] == "Cuts cost."
 

@@ -69,7 +69,7 @@ WITH ranked AS (
         PARTITION BY a.paper_key ORDER BY a.status = 'ok' DESC, a.run_id DESC, a.seq DESC) AS n,
         a.tags
     FROM answers a JOIN runs r ON r.id = a.run_id
-    WHERE r.kind = 'run' {model}
+    WHERE r.kind = 'run' AND a.model = ?
 )
 SELECT ranked.record, COALESCE(p.date, substr(p.first_seen, 1, 10)) AS day
 FROM ranked JOIN papers p USING (paper_key)
@@ -77,14 +77,20 @@ WHERE ranked.n = 1 {where}
 ORDER BY day DESC, p.paper_no DESC
 """
 
+# Without --model the latest answer of each paper is kept in latest_answers: no scan of answers.
+_KEPT = """
+SELECT a.record, COALESCE(p.date, substr(p.first_seen, 1, 10)) AS day
+FROM latest_answers ranked JOIN papers p USING (paper_key)
+JOIN answers a ON a.run_id = ranked.run_id AND a.seq = ranked.seq
+WHERE 1 {where}
+ORDER BY day DESC, p.paper_no DESC
+"""
+
 
 def latest_papers(conn: sqlite3.Connection, filters: PaperFilter) -> list[str]:
     """The latest answer for each paper (a successful one over a later failure), filtered, as
-    OUT lines."""
-    params: list[Any] = []
-    model = ""
-    if filters.model:
-        model, params = "AND a.model = ?", [filters.model]
+    OUT lines; with a model, the latest among that model's answers."""
+    params: list[Any] = [filters.model] if filters.model else []
     where: list[str] = []
     for tag in filters.tags:
         where.append("AND EXISTS (SELECT 1 FROM json_each(ranked.tags) WHERE value = ?)")
@@ -98,7 +104,7 @@ def latest_papers(conn: sqlite3.Connection, filters: PaperFilter) -> list[str]:
     if filters.search and filters.search.split():
         where.append("AND p.paper_no IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)")
         params.append(fts_query(filters.search))
-    sql = _LATEST.format(model=model, where=" ".join(where))
+    sql = (_LATEST if filters.model else _KEPT).format(where=" ".join(where))
     return [str(row[0]) for row in conn.execute(sql, params)]
 
 

@@ -165,7 +165,32 @@ BEGIN
 END;
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3)  # MIGRATIONS[n] takes a store from version n to n + 1
+# Version 4: the latest answer kept by the recorder, one statement per batch, instead of a trigger
+# per answer; `last_seen` moved from the wide `papers` rows (a rerun rewrote every paper's page)
+# to `latest_answers`, which each answer rewrites anyway, with the paper's number and a hash of
+# the text its row was last written with (a rerun tells an unchanged paper without reading it);
+# answers indexed by the paper's number instead of its key (a third of the index pages to dirty).
+V4 = """
+DROP TRIGGER answers_latest;
+ALTER TABLE answers ADD COLUMN paper_no INTEGER REFERENCES papers(paper_no);
+UPDATE answers SET paper_no = (
+    SELECT p.paper_no FROM papers p WHERE p.paper_key = answers.paper_key);
+DROP INDEX answers_paper;
+CREATE INDEX answers_paper_no ON answers (paper_no, run_id);
+ALTER TABLE latest_answers ADD COLUMN last_seen TEXT;  -- when a run last had this paper
+ALTER TABLE latest_answers ADD COLUMN paper_no INTEGER;  -- papers.paper_no
+ALTER TABLE latest_answers ADD COLUMN text_hash TEXT;  -- the papers row's title ... summary
+UPDATE latest_answers SET (last_seen, paper_no) = (
+    SELECT p.last_seen, p.paper_no FROM papers p WHERE p.paper_key = latest_answers.paper_key);
+ALTER TABLE papers DROP COLUMN last_seen;
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    V1,
+    V2,
+    V3,
+    V4,
+)  # MIGRATIONS[n] takes a store from version n to n + 1
 VERSION = len(MIGRATIONS)
 
 

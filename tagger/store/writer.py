@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tagger.evaluate.models import EvalReport
 
 RAW_RESPONSE_LIMIT = 64 * 1024  # characters of a live answer's raw text kept for inspection
-FLUSH_EVERY = 200  # records per transaction ...
+FLUSH_EVERY = 500  # records per transaction ...
 FLUSH_SECONDS = 1.0  # ... or this long, whichever comes first
 
 
@@ -189,41 +189,119 @@ def finish_run(conn: sqlite3.Connection, run_id: int, manifest: RunManifest, sta
 
 
 Pending = tuple[Paper, TaggedPaper, str | None, str | None]  # paper, record, raw, line
-_Known = tuple[int, str, str | None, str | None, str | None, str | None]  # no, text, summary...
+_Stored = tuple[int, str | None]  # a stored paper's number and text hash (None: not known)
+# a latest_answers row: paper_key, run_id, seq, status, tags, last_seen, paper_no, text_hash
+_Latest = tuple[str, int, int, str, str, str, int, str | None]
 
 
 def _insert_batch(conn: sqlite3.Connection, run_id: int, seq: int, batch: list[Pending]) -> None:
-    """One transaction's worth: papers upserted (the index rewritten only when a paper's text
-    or summary changed, as it does not on a cached rerun), answers inserted."""
+    """One transaction's worth: papers inserted or updated (with their full-text entry) only
+    when their text or summary changed, as it does not on a cached rerun; answers inserted; the
+    latest answer of each paper moved on and its tags rewritten only where they changed."""
     seen = now()
     keys = [paper_key(paper) for paper, _, _, _ in batch]
-    known = _known_papers(conn, set(keys))
-    answers, touched = [], []
+    stored, latest = _stored_papers(conn, set(keys))
+    kept = _kept_summaries(conn, batch, keys, stored)
+    answers: list[tuple[object, ...]] = []
+    tags_changed: dict[str, str] = {}
     for number, ((paper, record, raw, line), key) in enumerate(
         zip(batch, keys, strict=True), seq + 1
     ):
-        old = known.get(key)
-        summary = record.summary if record.status == "ok" else (old[3] if old else None)
-        new = (paper.title, paper.abstract, summary, paper.date, paper.url)
-        if old is not None and old[1:] == new:
-            touched.append((seen, old[0]))
-        else:
-            known[key] = (_write_paper(conn, key, paper, summary, seen, old), *new)
-        answers.append(_answer_row(run_id, number, key, record, raw, line))
-    conn.executemany("UPDATE papers SET last_seen = ? WHERE paper_no = ?", touched)
+        old = stored.get(key)
+        summary = record.summary if record.status == "ok" else kept.get(key)
+        text = _text_hash(paper, summary)
+        if old is None or old[1] != text:
+            stored[key] = old = (_write_paper(conn, key, paper, summary, seen, old), text)
+            kept[key] = summary
+        row = _answer_row(run_id, number, key, old[0], record, raw, line)
+        answers.append(row)
+        was = latest.get(key)
+        if was is None or record.status == "ok" or was[3] != "ok":
+            tags = str(row[5])
+            latest[key] = (key, run_id, number, record.status, tags, seen, old[0], text)
+            if was is None or was[4] != tags:
+                tags_changed[key] = tags
+        else:  # a failure never replaces a success, but the paper was seen
+            latest[key] = (*was[:5], seen, old[0], text)
     conn.executemany(
-        "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", answers
+        "INSERT INTO answers (run_id, seq, paper_key, paper_no, paper_id, tags, summary, status,"
+        " error, cached, model, prompt, prompt_tokens, completion_tokens, cost_usd, latency_s,"
+        " raw_response, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        answers,
     )
+    conn.executemany(
+        "INSERT OR REPLACE INTO latest_answers (paper_key, run_id, seq, status, tags, last_seen,"
+        " paper_no, text_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [latest[key] for key in dict.fromkeys(keys)],
+    )
+    if tags_changed:
+        conn.executemany(
+            "DELETE FROM paper_tags WHERE paper_key = ?", [(key,) for key in tags_changed]
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO paper_tags SELECT value, ? FROM json_each(?)",
+            list(tags_changed.items()),
+        )
 
 
-def _known_papers(conn: sqlite3.Connection, keys: set[str]) -> dict[str, _Known]:
+def _text_hash(paper: Paper, summary: str | None) -> str:
+    """What the papers row holds of this paper (title, abstract, summary, date, url), hashed."""
+    none = "\x00"  # None and "" differ
+    text = "\x1f".join(
+        (
+            paper.title,
+            paper.abstract,
+            none if summary is None else summary,
+            none if paper.date is None else paper.date,
+            none if paper.url is None else paper.url,
+        )
+    )
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def _plain(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    cursor = conn.cursor()
+    cursor.row_factory = None  # tuples: sqlite3.Row costs a microsecond a row
+    return cursor
+
+
+def _stored_papers(
+    conn: sqlite3.Connection, keys: set[str]
+) -> tuple[dict[str, _Stored], dict[str, _Latest]]:
+    """The stored papers among `keys` (number, text hash) and their latest answers, from the
+    narrow latest_answers rows; the wide papers rows only for papers without one."""
+    stored: dict[str, _Stored] = {}
+    latest: dict[str, _Latest] = {}
     marks = ",".join("?" * len(keys))
-    rows = conn.execute(
-        "SELECT paper_key, paper_no, title, abstract, summary, date, url FROM papers"
-        f" WHERE paper_key IN ({marks})",
+    for row in _plain(conn).execute(
+        "SELECT paper_key, run_id, seq, status, tags, last_seen, paper_no, text_hash"
+        f" FROM latest_answers WHERE paper_key IN ({marks})",
         list(keys),
-    )
-    return {str(row[0]): tuple(row[1:]) for row in rows}
+    ):
+        latest[row[0]] = row
+        if row[6] is not None:
+            stored[row[0]] = (row[6], row[7])
+    if len(stored) < len(keys):  # new papers (or ones a migrated store did not number)
+        missing = [key for key in keys if key not in stored]
+        marks = ",".join("?" * len(missing))
+        sql = f"SELECT paper_key, paper_no FROM papers WHERE paper_key IN ({marks})"
+        for key, paper_no in _plain(conn).execute(sql, missing):
+            stored[key] = (paper_no, None)
+    return stored, latest
+
+
+def _kept_summaries(
+    conn: sqlite3.Connection, batch: list[Pending], keys: list[str], stored: dict[str, _Stored]
+) -> dict[str, str | None]:
+    """The stored summary of each stored paper this batch has a failure for (a failure keeps
+    the paper's last successful summary)."""
+    failed = {k for (_, record, _, _), k in zip(batch, keys, strict=True) if record.status != "ok"}
+    wanted = [key for key in failed if key in stored]
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    sql = f"SELECT paper_key, summary FROM papers WHERE paper_key IN ({marks})"
+    return dict(_plain(conn).execute(sql, wanted))
 
 
 def _write_paper(
@@ -232,7 +310,7 @@ def _write_paper(
     paper: Paper,
     summary: str | None,
     seen: str,
-    old: _Known | None,
+    old: _Stored | None,
 ) -> int:
     """Insert or update the paper row and its full-text entry; its paper_no."""
     fields = (
@@ -248,8 +326,8 @@ def _write_paper(
     if old is None:
         cursor = conn.execute(
             "INSERT INTO papers (id, arxiv_id, title, abstract, date, url, authors, summary,"
-            " paper_key, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*fields, key, seen, seen),
+            " paper_key, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*fields, key, seen),
         )
         assert cursor.lastrowid is not None
         paper_no = cursor.lastrowid
@@ -257,9 +335,9 @@ def _write_paper(
         paper_no = old[0]
         conn.execute(
             "UPDATE papers SET id = ?, arxiv_id = ?, title = ?, abstract = ?,"
-            " date = COALESCE(?, date), url = COALESCE(?, url), authors = ?, summary = ?,"
-            " last_seen = ? WHERE paper_no = ?",
-            (*fields, seen, paper_no),
+            " date = COALESCE(?, date), url = COALESCE(?, url), authors = ?, summary = ?"
+            " WHERE paper_no = ?",
+            (*fields, paper_no),
         )
         conn.execute("DELETE FROM papers_fts WHERE rowid = ?", (paper_no,))
     conn.execute(
@@ -271,13 +349,20 @@ def _write_paper(
 
 
 def _answer_row(
-    run_id: int, seq: int, key: str, record: TaggedPaper, raw: str | None, line: str | None
+    run_id: int,
+    seq: int,
+    key: str,
+    paper_no: int,
+    record: TaggedPaper,
+    raw: str | None,
+    line: str | None,
 ) -> tuple[object, ...]:
     usage = record.usage
     return (
         run_id,
         seq,
         key,
+        paper_no,
         record.id,
         _tags_json(record.tags),
         record.summary,

@@ -12,7 +12,7 @@ from tagger.store.queries import fts_query
 PAGE_SIZE = 50
 
 _LATEST_ANSWER = """(SELECT a.rowid FROM answers a JOIN runs r ON r.id = a.run_id
-    WHERE a.paper_key = p.paper_key AND r.kind = 'run' {model}
+    WHERE a.paper_no = p.paper_no AND r.kind = 'run' {model}
     ORDER BY a.status = 'ok' DESC, a.run_id DESC, a.seq DESC LIMIT 1)"""
 
 # Each matching paper with the row of its latest answer (a success over a later failure).
@@ -172,9 +172,9 @@ def paper_detail(conn: sqlite3.Connection, paper_no: int) -> dict[str, Any] | No
     answers = conn.execute(
         "SELECT a.run_id, a.seq, a.tags, a.summary, a.status, a.error, a.cached, a.model,"
         " a.prompt, a.cost_usd, a.latency_s, a.raw_response, r.kind, r.started_at"
-        " FROM answers a JOIN runs r ON r.id = a.run_id WHERE a.paper_key = ?"
+        " FROM answers a JOIN runs r ON r.id = a.run_id WHERE a.paper_no = ?"
         " ORDER BY a.run_id DESC, a.seq DESC",
-        (paper["paper_key"],),
+        (paper_no,),
     )
     paper["answers"] = [_paper_row(a) for a in answers]
     return paper

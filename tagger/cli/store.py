@@ -62,7 +62,7 @@ def record_eval_report(report: EvalReport, warn: Callable[[str], None]) -> None:
     import sqlite3
 
     from tagger.errors import TaggerError
-    from tagger.store.writer import record_eval
+    from tagger.store.evals import record_eval
 
     path = chosen_store()
     if path is None:

@@ -12,9 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from tagger import __version__
 from tagger.errors import TaggerError
 from tagger.normalize import normalize_text
 from tagger.records import Paper, RunManifest, TaggedPaper
@@ -22,7 +21,7 @@ from tagger.store import connect
 from tagger.store.redact import clean_command, clean_url
 
 if TYPE_CHECKING:
-    from tagger.evaluate.models import EvalReport
+    pass
 
 RAW_RESPONSE_LIMIT = 64 * 1024  # characters of a live answer's raw text kept for inspection
 FLUSH_EVERY = 500  # records per transaction ...
@@ -399,76 +398,3 @@ def _capped(raw: str | None) -> str | None:
     from tagger.models.retry import redact
 
     return redact(raw[:RAW_RESPONSE_LIMIT])
-
-
-def record_eval(path: Path, report: EvalReport, argv: Sequence[str] | None = None) -> int:
-    """One runs row (kind 'eval') and one evals row per system, with metrics and per-tag scores."""
-    first = report.systems[0]
-    manifest = RunManifest(
-        tagger_version=__version__,
-        started_at=report.created_at,
-        finished_at=now(),
-        inputs=[report.gold.path],
-        output=first.predictions,
-        model=first.model,
-        prompt=first.prompt,
-        taxonomy=report.taxonomy.path,
-        taxonomy_hash=report.taxonomy.hash,
-        max_tags=first.max_tags,
-    )
-    _take_counts_from_predictions(manifest)
-    conn = connect(path)
-    try:
-        with _transaction(conn):
-            run_id = insert_run(
-                conn, "eval", list(sys.argv[1:] if argv is None else argv), manifest, None
-            )
-            finish_run(conn, run_id, manifest, "completed")
-            for system in report.systems:
-                _insert_system(conn, run_id, report, system)
-            conn.execute(
-                "INSERT INTO eval_reports VALUES (?, ?)", (run_id, report.model_dump_json())
-            )
-    finally:
-        conn.close()
-    return run_id
-
-
-def _take_counts_from_predictions(manifest: RunManifest) -> None:
-    """An eval's runs row counts what system A's predictions run did and spent, as that run's
-    manifest (beside the predictions log) says; left at zero when there is none (--from-log)."""
-    from tagger.run.manifest import load_previous
-
-    if not manifest.output:
-        return
-    made = load_previous(Path(manifest.output))
-    if made is not None:
-        manifest.counts, manifest.usage = made.counts, made.usage
-        manifest.wall_time_s = made.wall_time_s
-
-
-def _insert_system(conn: sqlite3.Connection, run_id: int, report: EvalReport, system: Any) -> None:
-    cursor = conn.execute(
-        "INSERT INTO evals (run_id, label, model, prompt, max_tags, gold_path, gold_hash,"
-        " gold_papers, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            run_id,
-            system.label,
-            system.model,
-            system.prompt,
-            system.max_tags,
-            report.gold.path,
-            report.gold.hash,
-            report.gold.papers,
-            report.created_at,
-        ),
-    )
-    eval_id = cursor.lastrowid
-    conn.executemany(
-        "INSERT INTO eval_metrics VALUES (?, ?, ?)",
-        [(eval_id, name, value) for name, value in system.metrics.items()],
-    )
-    conn.executemany(
-        "INSERT INTO eval_tags VALUES (?, ?, ?, ?, ?, ?)",
-        [(eval_id, t.tag, t.precision, t.recall, t.f1, t.support) for t in system.per_tag],
-    )

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,7 @@ from tagger.models.remote import LiteLLMGateway
 from tagger.records import Paper
 from tagger.run.cache import KeyMaker, KeyParts, make_key
 
+ROOT = Path(__file__).resolve().parent.parent
 MODES = ["json", "json_schema", "md_json", "tools"]
 
 
@@ -114,3 +117,61 @@ def test_cache_keys_match_the_original_recipe() -> None:
     for title, abstract in zip(texts, reversed(texts), strict=True):
         expected = make_key(KeyParts(title=title, abstract=abstract, **shared))
         assert keys.key(title, abstract) == expected
+
+
+# The summary rules as they were before their scans got cheap prefilters (every cache hit runs
+# them): the oracle the fast versions must agree with on every text.
+_OLD_LATEX = re.compile(
+    r"[\\${}]|\^[{(-]"
+    r"|\b(?:math(?:cal|frak|bb|bf|rm|scr|sf)|var(?:epsilon|phi|theta|rho|sigma|pi)"
+    r"|sqrt|frac|textbf|textit|emph|operatorname)"
+    r"|(?:neq|leq|geq|rightarrow|leftarrow|nabla|infty)\b|\w(?:big|Big)[(\[]"
+    r"|(?<![^\W\d_])[A-Za-z]{1,2}_(?:[A-Za-z0-9]|\{)"
+)
+_OLD_BROKEN_REWRITE = re.compile(
+    r"\bto the (?:best of the )?knowledge\b|^[A-Z][a-z]+s, [A-Z][\w-]*, "
+)
+_OLD_SENTENCE_BREAK = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bal)(?<!\bFig)[.!?]\s+[A-Z]")
+_FRAGMENTS = (
+    "Proposes|Shows|a|the|both the|either a|EITHER THE|eıther the|and|or|of.|e.g.|i.e.|vs.|et al."
+    "|Fig.|X|Model|mathcal{O}|mathcalO|mathematical|various|varepsilon|varpi|context|textbf|\\ell"
+    "|$x$|x^{2}|a^(b|pneq|leq 2|rightarrow|xBig(|xbig[|xBig[|xbig(|C_Phi|ell_p|x_{1}|K_"
+    "|to the knowledge|to the best of the knowledge|Proposes, DSFormer,|Proposes, X,|operatorname"
+    "|emph|sqrt|frac|nabla|infty|Kx|ſ|we|ours|.|!|?|,|:|\n|  |é|İ|K"
+).split("|")
+
+
+def _random_summaries(count: int) -> list[str]:
+    rng = random.Random(11)
+    texts = [
+        json.loads(line)["summary"]
+        for line in (ROOT / "eval" / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    for _ in range(count):
+        parts = rng.choices(_FRAGMENTS, k=rng.randint(1, 14))
+        texts.append("".join(p + rng.choice(("", " ", " ", " ", ", ")) for p in parts))
+    return texts
+
+
+def test_the_summary_rules_fast_paths_agree_with_the_plain_scans() -> None:
+    """Each rule with a prefilter finds what its plain regex found, on gold summaries and on
+    thousands of texts built from the pieces each rule looks for (and its near misses)."""
+    from tagger.config import schema, summary_rules
+
+    def span(found: re.Match[str] | None) -> tuple[int, int] | None:
+        return found.span() if found else None
+
+    for text in _random_summaries(6000):
+        assert span(summary_rules._latex(text)) == span(_OLD_LATEX.search(text)), text
+        words = text.rstrip(" .!?").split()
+        if not words or words[-1].lower().strip(",;:") not in summary_rules.DANGLING_WORDS:
+            found = summary_rules._PAIRED.search(text.rstrip(" .!?"))
+            paired = found[0] if found and not re.search(r"\b(?:and|or)\b", found[0]) else ""
+            assert summary_rules._dangling(text) == paired, text
+        found = summary_rules._VERB_AGREEMENT.search(text) or _OLD_BROKEN_REWRITE.search(text)
+        rewrite = repr(found[0].strip(", ")) if found else ""
+        assert summary_rules._broken_rewrite(text) == rewrite, text
+        old_break = _OLD_SENTENCE_BREAK.search(text)
+        assert span(schema._SENTENCE_BREAK.search(text)) == span(old_break), text
+        squashed = re.sub(r"[^a-z0-9]+", "", text.lower())
+        assert schema._squash(text) == squashed.encode("ascii"), text

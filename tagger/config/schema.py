@@ -17,7 +17,11 @@ from tagger.config.taxonomy import Taxonomy
 MAX_SUMMARY_CHARS = 160
 Answer = TypeVar("Answer", bound=BaseModel)
 # A sentence break: end punctuation, space, then an uppercase letter (not "e.g. X" or "Fig. 2").
-_SENTENCE_BREAK = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bal)(?<!\bFig)[.!?]\s+[A-Z]")
+# The punctuation comes first, and the exceptions look back from it, so the scan can skip ahead.
+_SENTENCE_BREAK = re.compile(
+    r"[.!?](?<!\be\.g.)(?<!\bi\.e.)(?<!\bvs.)(?<!\bal.)(?<!\bFig.)\s+[A-Z]", re.DOTALL
+)
+_NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum())  # ASCII, but letters, digits
 
 
 class TagSummary(BaseModel):
@@ -73,8 +77,9 @@ def recipe(model: type[BaseModel]) -> tuple[Callable[..., type[BaseModel]], tupl
     return _RECIPES.get(model)
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "", text.lower())
+def _squash(text: str) -> bytes:
+    """The lowercased text's ASCII letters and digits only, for telling a copied title."""
+    return text.lower().encode("ascii", "ignore").translate(None, _NOT_ALNUM)
 
 
 @lru_cache(maxsize=32)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from tagger.normalize import normalize_text
 
 
 class Paper(BaseModel):
@@ -25,6 +29,24 @@ class Paper(BaseModel):
     version: str | None = Field(default=None, description="arXiv version suffix, e.g. 'v2'")
     truncated: bool = Field(default=False, description="abstract was cut to the length limit")
     upvotes: int | None = Field(default=None, description="the source's popularity (HF upvotes)")
+
+    @cached_property
+    def matching(self) -> tuple[str, str]:
+        """The matching form of title and abstract (`normalize_text`), made once a paper: dedup,
+        the cache key and the run history's paper key all read it."""
+        return normalize_text(self.title), normalize_text(self.abstract)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickled without `matching` (dedup's spill file and worker processes stay small)."""
+        state = super().__getstate__()
+        state["__dict__"] = {k: v for k, v in state["__dict__"].items() if k != "matching"}
+        return state
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        if update and ("title" in update or "abstract" in update):
+            copied.__dict__.pop("matching", None)  # made again from the new text
+        return copied
 
 
 MAX_SKIPPED_LISTED = 100

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from tagger.normalize import collapse_whitespace, normalize_text
+from tagger.records import Paper
 
 
 @pytest.mark.parametrize(
@@ -74,3 +77,19 @@ def test_normalization_is_idempotent(text: str) -> None:
 
 def test_collapse_whitespace_keeps_case_and_punctuation() -> None:
     assert collapse_whitespace("  Attention Is\n  All You\tNeed! ") == "Attention Is All You Need!"
+
+
+def test_a_papers_matching_form_is_made_once_and_follows_its_text() -> None:
+    """Dedup, the cache key and the store key read `Paper.matching`: it must equal
+    normalize_text of the paper's own text, also after a copy that changes the text, and a
+    pickled paper (dedup's spill, worker processes) carries no stale copy of it."""
+    paper = Paper(id="p", title="Über \\textbf{Nets}", abstract="A  $\\ell_p$ b", source="s:1")
+    assert paper.matching == (normalize_text(paper.title), normalize_text(paper.abstract))
+    assert paper.matching is paper.matching  # made once
+    assert paper.model_copy(update={"url": "https://x"}).matching is paper.matching
+    assert paper.model_copy(update={"title": "Other Nets"}).matching[0] == "other nets"
+    assert paper.model_copy(update={"abstract": "New."}).matching[1] == "new"
+    restored = pickle.loads(pickle.dumps(paper))
+    assert "matching" not in restored.__dict__
+    assert restored == paper and restored.matching == paper.matching
+    assert "matching" not in paper.model_dump() and "matching" not in paper.model_dump_json()

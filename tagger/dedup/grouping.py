@@ -42,7 +42,6 @@ from tagger.dedup.report import (
 from tagger.dedup.spill import Spill, memory_budget
 from tagger.errors import ConfigError
 from tagger.ingest.ids import version_number
-from tagger.normalize import normalize_text
 from tagger.records import Paper
 
 DEFAULT_THRESHOLD = 0.8
@@ -79,7 +78,7 @@ class Deduplicator:
     def add(self, paper: Paper) -> None:
         if self._linked:
             raise RuntimeError("add() after groups(): create a new Deduplicator")
-        title, abstract = normalize_text(paper.title), normalize_text(paper.abstract)
+        title, abstract = paper.matching
         if self._state.add(paper, title, abstract):
             self._sketches.add(len(self._state) - 1, f"{title} {abstract}")
 
@@ -203,10 +202,10 @@ class _Grouping:
     def _same_paper(self, a: int, b: int, match: MatchKind) -> bool:
         """Records linked by ``match`` that also agree on title and abstract (rare: read back)."""
         pa, pb = self.records[a], self.records[b]
-        if normalize_text(pa.title) != normalize_text(pb.title):
+        if pa.matching[0] != pb.matching[0]:
             return False
         # A near-duplicate link already compared the abstracts; an exact-abstract one is equal.
-        return match != "exact-title" or normalize_text(pa.abstract) == normalize_text(pb.abstract)
+        return match != "exact-title" or pa.matching[1] == pb.matching[1]
 
     def groups(self, merged_only: bool = False) -> Iterator[DedupGroup]:
         """Roots ascend, so groups come out in input order; members are found by sorting the
@@ -319,4 +318,5 @@ class _ShingleCache:
 
 
 def _matching_text(paper: Paper) -> str:
-    return f"{normalize_text(paper.title)} {normalize_text(paper.abstract)}"
+    title, abstract = paper.matching
+    return f"{title} {abstract}"

@@ -78,8 +78,9 @@ class Spill:
 
 
 def _approx_bytes(paper: Paper) -> int:
-    """What a held record costs in memory, roughly: its text plus the objects around it."""
-    text = len(paper.title) + len(paper.abstract) + sum(len(a) for a in paper.authors)
+    """What a held record costs in memory, roughly: its text (twice: its matching form is kept
+    too) plus the objects around it."""
+    text = 2 * (len(paper.title) + len(paper.abstract)) + sum(len(a) for a in paper.authors)
     return 1200 + text
 
 

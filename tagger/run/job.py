@@ -22,7 +22,6 @@ from tagger.dedup.report import UniquePaper
 from tagger.errors import ConfigError, ModelError, TaggerError
 from tagger.models.base import Gateway, ModelRequest
 from tagger.models.retry import redact_url
-from tagger.normalize import normalize_text
 from tagger.records import Paper, RunManifest, TaggedPaper, Usage
 from tagger.run.cache import KeyMaker, KeyParts, ResultCache
 from tagger.run.failures import FailureBudget
@@ -83,7 +82,7 @@ class Job:
         )
 
     def cache_key(self, paper: Paper) -> str:
-        return self._keys.key(normalize_text(paper.title), normalize_text(paper.abstract))
+        return self._keys.key(*paper.matching)
 
     @functools.cached_property
     def _keys(self) -> KeyMaker:

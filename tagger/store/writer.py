@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tagger.errors import TaggerError
-from tagger.normalize import normalize_text
 from tagger.records import Paper, RunManifest, TaggedPaper
 from tagger.store import connect
 from tagger.store.redact import clean_command, clean_url
@@ -32,7 +31,7 @@ def paper_key(paper: Paper) -> str:
     """One identity per paper across runs: its arXiv id, else its normalized title."""
     if paper.arxiv_id:
         return f"arxiv:{paper.arxiv_id}"
-    digest = hashlib.sha256(normalize_text(paper.title).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(paper.matching[0].encode("utf-8")).hexdigest()
     return f"title:{digest[:20]}"
 
 

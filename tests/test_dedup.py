@@ -18,6 +18,7 @@ from tagger.dedup.minhash import (
     lsh_bands,
     minhash_batch,
     permutations,
+    shingle_batch,
     shingle_hashes,
 )
 from tagger.dedup.report import DedupGroup
@@ -206,11 +207,38 @@ def test_threshold_outside_0_1_is_refused(bad: float) -> None:
         Deduplicator(threshold=bad)
 
 
+def test_shingle_hashes_follow_their_recipe_for_short_and_long_texts() -> None:
+    """A shingle is up to 3 words' CRC-32s combined polynomially mod 2^64, folded to 32 bits;
+    a batch gives each text the same values as alone."""
+    import zlib
+
+    def expected(text: str) -> list[int]:
+        words = [zlib.crc32(w) for w in text.encode().split()] or [zlib.crc32(b"")]
+        width = min(3, len(words))
+        out = []
+        for i in range(len(words) - width + 1):
+            h = 0
+            for w in words[i : i + width]:
+                h = (h * 0x100000001B3 + w) % 2**64
+            out.append((h ^ (h >> 32)) & 0xFFFFFFFF)
+        return out
+
+    texts = ["", "solo", "one two", "a b c", "the quick brown fox jumps", "é 中文 x"]
+    values, starts = shingle_batch(texts)
+    for i, text in enumerate(texts):
+        assert shingle_hashes(text).tolist() == expected(text), text
+        end = starts[i + 1] if i + 1 < len(texts) else len(values)
+        assert values[starts[i] : end].tolist() == expected(text), text
+
+
 def test_signatures_equal_datasketch_affine32_minhash() -> None:
     from datasketch import MinHash
 
-    shingles = [shingle_hashes("a b c d e f g"), shingle_hashes("one two")]
-    ours = minhash_batch(shingles, *permutations(NUM_PERM, 1))
+    texts = ["a b c d e f g", "one two", "solo", "", "x y z"]
+    values, starts = shingle_batch(texts)
+    ours = minhash_batch(values, starts, *permutations(NUM_PERM, 1))
+    shingles = [shingle_hashes(text) for text in texts]
+    assert np.array_equal(np.concatenate(shingles), values)  # a batch is its texts' shingles
     for values, row in zip(shingles, ours, strict=True):
         theirs = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32", hashfunc=int)
         theirs.update_batch(values.tolist())

@@ -42,7 +42,7 @@ def parse_json_line(text: str | bytes, *, path: str, line: int, what: str = "JSO
 
 
 def has_surrogates(text: str) -> bool:
-    return _SURROGATE.search(text) is not None
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def replace_surrogates(text: str) -> str:

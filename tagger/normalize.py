@@ -69,6 +69,18 @@ def _strip_latex_commands(text: str) -> str:
     return _LATEX_NAMED.sub("", text)
 
 
+# What str.split() splits ASCII text at, besides the space itself.
+_ASCII_BREAKS = ("\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
+
+
 def collapse_whitespace(text: str) -> str:
     """Display form of a title: runs of whitespace (newlines included) become one space."""
+    if _collapsed(text):  # most titles and abstracts already are: a few scans, no split
+        return text
     return " ".join(text.split())
+
+
+def _collapsed(text: str) -> bool:
+    if not text.isascii() or "  " in text or text[:1] == " " or text[-1:] == " ":
+        return False
+    return not any(char in text for char in _ASCII_BREAKS)

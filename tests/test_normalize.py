@@ -93,3 +93,16 @@ def test_a_papers_matching_form_is_made_once_and_follows_its_text() -> None:
     assert "matching" not in restored.__dict__
     assert restored == paper and restored.matching == paper.matching
     assert "matching" not in paper.model_dump() and "matching" not in paper.model_dump_json()
+
+
+def test_collapse_whitespace_fast_path_agrees_with_split_and_join() -> None:
+    """Text that is already collapsed is returned as is without a split; every other text is
+    collapsed exactly as " ".join(text.split()) would (Unicode and ASCII control spaces too)."""
+    import random
+
+    rng = random.Random(1)
+    alphabet = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u2003ab"
+    texts = ["".join(rng.choices(alphabet, k=rng.randint(0, 12))) for _ in range(20000)]
+    texts += [f"a{chr(c)}b" for c in range(256)] + [f"{chr(c)}a" for c in range(256)]
+    for text in texts:
+        assert collapse_whitespace(text) == " ".join(text.split()), repr(text)

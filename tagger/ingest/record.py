@@ -62,7 +62,7 @@ def pick(mapping: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
     """The first present, non-empty value among ``keys`` (mapping keys already canonical)."""
     for key in keys:
         value = mapping.get(key)
-        if value not in (None, "", [], ()):
+        if value or (value is not None and value not in ("", [], ())):  # truthy: no comparisons
             return value
     return None
 
@@ -191,5 +191,7 @@ def _paper(raw: RawRecord, title: str, abstract: str, truncated: bool) -> Paper:
 
 def clean_abstract(text: str) -> str:
     """Display form: hard-wrapped lines joined, paragraph breaks kept, spaces collapsed."""
+    if "\n" not in text:  # one paragraph (most abstracts): no split
+        return collapse_whitespace(text)
     paragraphs = (collapse_whitespace(p) for p in _PARAGRAPH_BREAK.split(text))
     return "\n\n".join(p for p in paragraphs if p)

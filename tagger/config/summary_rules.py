@@ -156,8 +156,10 @@ def _dangling(text: str) -> str:
     if last in DANGLING_WORDS:
         return last
     # "in both the finite-sum." lost its "and ..." half.
-    lowered = body.lower()  # _PAIRED needs "both " or "either " (no letter of "ther" case-folds
-    if "both " not in lowered and "ther " not in lowered:  # from a non-ASCII one): else no scan
+    # _PAIRED needs "both " or "either " in any case; lower() finds every spelling re's
+    # IGNORECASE matches, as no non-ASCII letter folds to one of "b o t h e r" (it does to "i").
+    lowered = body.lower()
+    if "both " not in lowered and "ther " not in lowered:
         return ""
     found = _PAIRED.search(body)
     return found.group(0) if found and not re.search(r"\b(?:and|or)\b", found.group(0)) else ""

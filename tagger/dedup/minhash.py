@@ -59,7 +59,8 @@ def shingle_hashes(text: str) -> U32:
 
 
 def shingle_batch(texts: list[str]) -> tuple[U32, I64]:
-    """`shingle_hashes` of several texts at once, concatenated, and where each text's begin.
+    """`shingle_hashes` of several texts at once: all of them concatenated, and the index where
+    each text's shingles begin.
 
     Word hashes are CRC-32s; a shingle combines its words' hashes polynomially (uint64 wraps on
     purpose) and folds the result to 32 bits. One pass of numpy over the whole batch instead of

@@ -4,8 +4,9 @@ process, best and median of R interleaved rounds (ABBA order), and the median of
 per-round ratios. Machine noise between two processes is of the order of the difference (an A/A
 run of this benchmark with --no-store on both sides measured a 1.05x paired median), so each
 store run also reports the CPU its recorder itself spent (RunRecorder.start/add/finish, timed
-in the process, plus importing tagger.store.writer: an upper bound) as a share of that
-process's CPU: the same process on both sides of the ratio, so machine noise mostly cancels.
+in the process, plus importing tagger.store.writer once the modules every run imports are in:
+an upper bound) as a share of that process's CPU: the same process on both sides of the ratio,
+so machine noise mostly cancels.
 
   python benchmarks/store_overhead.py [-n 2000] [--rounds 3]
 
@@ -45,6 +46,7 @@ def timed(method, spent):
     return wrapper
 
 if "--no-store" not in sys.argv:
+    import tagger.records, tagger.errors  # what every run imports anyway (pydantic with them)
     start = time.process_time()
     from tagger.store import writer
     spent = [time.process_time() - start]

@@ -49,6 +49,8 @@ def compose_yaml(text: str, where: str) -> Any:
             line=mark.line + 1 if mark is not None else None,
             hint="Fix the syntax there.",
         ) from None
+    except RecursionError:  # block nesting ("- - - ...", ever deeper indents): the parser recurses
+        raise _too_deep(where, None) from None
     if node is not None:
         _check_node(node, where)
     return node
@@ -77,12 +79,7 @@ def _check_depth(text: str, where: str) -> None:
             if char in "[{":
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise ConfigError(
-                        f"YAML nested more than {MAX_DEPTH} levels deep.",
-                        path=where,
-                        line=number,
-                        hint="Flatten the structure.",
-                    )
+                    raise _too_deep(where, number)
             elif char in "]}":
                 depth = max(0, depth - 1)
 
@@ -98,12 +95,7 @@ def _check_node(root: Any, where: str) -> None:
             raise _alias_error(node, where)
         seen.add(id(node))
         if depth > MAX_DEPTH:
-            raise ConfigError(
-                f"YAML nested more than {MAX_DEPTH} levels deep.",
-                path=where,
-                line=node.start_mark.line + 1,
-                hint="Flatten the structure.",
-            )
+            raise _too_deep(where, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             _check_keys(node, where)
             for key, value in node.value:
@@ -135,6 +127,15 @@ def _check_keys(node: Any, where: str) -> None:
                 hint="Keep one of them.",
             )
         first_line[key.value] = line
+
+
+def _too_deep(where: str, line: int | None) -> ConfigError:
+    return ConfigError(
+        f"YAML nested more than {MAX_DEPTH} levels deep.",
+        path=where,
+        line=line,
+        hint="Flatten the structure.",
+    )
 
 
 def _alias_error(node: Any, where: str) -> ConfigError:

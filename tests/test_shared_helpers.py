@@ -63,6 +63,20 @@ def test_the_fast_parser_reads_what_the_plain_one_reads_and_errors_keep_their_wo
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "- " * 3000 + "a\n",  # block sequences nested on one line
+        "".join("  " * i + "a:\n" for i in range(1500)) + "  " * 1500 + "b\n",  # deeper indents
+    ],
+)
+def test_deep_block_nesting_is_one_error_not_a_recursion(tmp_path: Path, text: str) -> None:
+    """The parser recurses per level of block nesting: a file nested past Python's recursion
+    limit was a RecursionError traceback (`tagger taxonomy validate`), not tagger's one line."""
+    with pytest.raises(ConfigError, match="nested more than"):
+        load_yaml(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
     ("raw", "shown"),
     [
         ("Bounds for $\\ell_p$ embeddings", "Bounds for ℓ_p embeddings"),

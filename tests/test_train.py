@@ -61,6 +61,19 @@ def test_too_few_labels_is_refused_in_one_line_saying_how_many(
     assert not head.exists()
 
 
+def test_labels_nested_too_deeply_are_one_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Telling a run's output from a gold file read the first line with a bare json.loads: a
+    line nested past the recursion limit escaped as a RecursionError traceback."""
+    labels = tmp_path / "deep.jsonl"
+    labels.write_text("[" * 200_000 + "\n", encoding="utf-8")
+    result = invoke(capsys, "train", "--labels", str(labels), "-o", str(tmp_path / "h.json"))
+    assert result.code == 2
+    assert result.err_lines == [result.err.strip()] and "nested too deeply" in result.err
+    assert f"{labels}:1" in result.err
+
+
 def write_head(path: Path, taxonomy_hash: str, embedder: str = "x") -> Path:
     head = HeadFile(
         taxonomy="tiny-eval",

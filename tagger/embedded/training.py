@@ -113,7 +113,7 @@ def _is_run_output(path: str) -> bool:
         with open(path, encoding="utf-8") as handle:
             first = next((line for line in handle if line.strip()), "")
         data = json.loads(first)
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return False  # load_gold reports the problem with its line
     return isinstance(data, dict) and "status" in data and "abstract" not in data
 

@@ -23,6 +23,8 @@ class FakeBatchServer(FakeOpenAI):
         self.batches: dict[str, dict[str, Any]] = {}
         self.polls: dict[str, int] = {}
         self.refuse_batches: set[int] = set()  # these creations (1-based) answer 400
+        self.broken_lines: dict[int, str] = {}  # output line (1-based) -> what is served instead
+        self.usages: dict[int, Any] = {}  # output line (1-based) -> the usage it reports
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/files", self._upload)
@@ -64,6 +66,8 @@ class FakeBatchServer(FakeOpenAI):
             status = reply.get("status", 200)
             content = reply.get("content", "")
             payload = completion(line["body"], content) if status == 200 else {"error": "x"}
+            if len(out) + 1 in self.usages:
+                payload["usage"] = self.usages[len(out) + 1]
             out.append(
                 {
                     "id": f"r-{line['custom_id']}",
@@ -73,7 +77,8 @@ class FakeBatchServer(FakeOpenAI):
                 }
             )
         output_id = f"file-out-{batch_id}"
-        self.files[output_id] = "\n".join(json.dumps(o) for o in out) + "\n"
+        served = [self.broken_lines.get(i, json.dumps(o)) for i, o in enumerate(out, 1)]
+        self.files[output_id] = "\n".join(served) + "\n"
         self.batches[batch_id] = {
             "input_file_id": body["input_file_id"],
             "output": output_id,

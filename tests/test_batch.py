@@ -73,6 +73,35 @@ def test_invalid_batch_answers_are_failed_with_reason_then_retryable(
     assert all(r["status"] == "ok" for r in rows(out)) and len(rows(out)) == 3
 
 
+def test_unreadable_result_lines_fail_their_papers_and_the_rest_is_collected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A provider's results file with a cut-off line, a line without custom_id, a line nested
+    too deeply and a usage that is no number: it was a traceback (every result of the batch
+    lost, and the same on every --resume); now those papers fail with a reason and a warning,
+    the rest is written, and --retry-failed redoes the failed ones."""
+    out = tmp_path / "o.jsonl"
+    with FakeBatchServer(polls_before_done=0) as server:
+        server.broken_lines = {2: '{"custom_id": "p', 3: '{"response": {}}', 4: "[" * 100_000}
+        server.usages = {1: {"prompt_tokens": "many", "completion_tokens": None}}
+        base = ["--model", "openai/fake", "--api-base", server.base_url, "--limit", "5"]
+        result = invoke(capsys, "run", str(SAMPLES), "-o", str(out), *base, "--batch",
+                        "--poll-interval", "0")  # fmt: skip
+        assert result.code == 1, result.err
+        assert "Traceback" not in result.err
+        assert "3 line(s) of batch batch-1's results could not be read" in result.err
+        lines = rows(out)
+        assert len(lines) == 5
+        failed = [r for r in lines if r["status"] == "failed"]
+        assert len(failed) == 3
+        assert all(r["error"] == "no result for this paper in the batch" for r in failed)
+        manifest = json.loads((tmp_path / "o.run.json").read_text())
+        assert any("could not be read" in w for w in manifest["warnings"])
+        retried = invoke(capsys, "run", str(SAMPLES), "-o", str(out), *base, "--retry-failed")
+        assert retried.code == 0, retried.err
+    assert [r["status"] for r in rows(out)] == ["ok"] * 5
+
+
 def test_large_runs_are_split_into_several_batches(tmp_path: Path) -> None:
     out = tmp_path / "o.jsonl"
     with FakeBatchServer(polls_before_done=0) as server:

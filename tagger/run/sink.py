@@ -105,14 +105,19 @@ class ResultSink:
         self.manifest.counts.failed += 1
         self.progress.advance(failed=True)
 
+    def warning(self, message: str) -> None:
+        """Say `message` on stderr now and keep it in the run's manifest."""
+        self.warn(f"tagger: warning: {message}")
+        self.manifest.warnings.append(message)
+
     def _invalid_hit(self) -> None:
         """A damaged or stale cache entry is a miss, counted and warned about once."""
         self.manifest.counts.cache_invalid += 1
         if not self._warned_invalid_hit:
             self._warned_invalid_hit = True
-            message = "a cached answer failed validation (damaged cache?); asking the model again."
-            self.warn(f"tagger: warning: {message}")
-            self.manifest.warnings.append(message)
+            self.warning(
+                "a cached answer failed validation (damaged cache?); asking the model again."
+            )
 
     def _remember(self, paper: Paper, tags: list[str], summary: str, usage: Usage) -> None:
         if self.cache is None:
@@ -131,9 +136,7 @@ class ResultSink:
         try:
             self.cache.put(self.cache_key(paper), answer)
         except CacheError as exc:  # the answer is paid for: still write it, just stop caching
-            message = f"{exc} Answers from here on are not cached."
-            self.warn(f"tagger: warning: {message}")
-            self.manifest.warnings.append(message)
+            self.warning(f"{exc} Answers from here on are not cached.")
             self.cache = None
 
     def _record(self, item: UniquePaper, **fields: object) -> TaggedPaper:

@@ -156,19 +156,26 @@ class BatchClient:
                 return batch
             await asyncio.sleep(poll_s)
 
-    async def results(self, batch: Any) -> dict[str, dict[str, Any]]:
-        """custom_id -> {"content": str, "usage": {...}} or {"error": str}."""
+    async def results(self, batch: Any) -> tuple[dict[str, dict[str, Any]], int]:
+        """custom_id -> {"content": str, "usage": {...}} or {"error": str}, and how many lines
+        of the provider's files could not be read (not JSON, no custom_id): their papers have
+        no result, so they fail and --retry-failed redoes them."""
         found: dict[str, dict[str, Any]] = {}
+        unreadable = 0
         for file_id, is_error in ((batch.output_file_id, False), (batch.error_file_id, True)):
             if not file_id:
                 continue
             with _provider_errors(f"downloading {file_id}"):
                 text = (await self._client.files.content(file_id)).text
             for raw in text.splitlines():
-                if raw.strip():
+                if not raw.strip():
+                    continue
+                try:
                     item = json.loads(raw)
-                    found[item["custom_id"]] = _parse_result(item, is_error)
-        return found
+                    found[str(item["custom_id"])] = _parse_result(item, is_error)
+                except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
+                    unreadable += 1
+        return found, unreadable
 
 
 @contextlib.contextmanager
@@ -201,7 +208,8 @@ def _parse_result(item: dict[str, Any], is_error: bool) -> dict[str, Any]:
         content = body["choices"][0]["message"]["content"]
     except (KeyError, IndexError, TypeError):
         return {"error": "batch response has no message content"}
-    return {"content": content or "", "usage": body.get("usage") or {}}
+    usage = body.get("usage")
+    return {"content": str(content or ""), "usage": usage if isinstance(usage, dict) else {}}
 
 
 def batch_failed(batch: Any) -> ModelError:

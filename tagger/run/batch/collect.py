@@ -92,7 +92,12 @@ async def run_batch(
         batch = await client.wait(part.batch_id, settings.poll_s, _status_line)
         if batch.status != "completed":
             raise batch_failed(batch)
-        results = await client.results(batch)
+        results, unreadable = await client.results(batch)
+        if unreadable:
+            sink.warning(
+                f"{unreadable} line(s) of batch {part.batch_id}'s results could not be read; "
+                "papers left without a result are failed (rerun with --retry-failed)."
+            )
         for paper_id in part.paper_ids:
             if paper_id in by_id:
                 _collect(job, sink, by_id[paper_id], results.get(paper_id))
@@ -158,12 +163,18 @@ def _collect(job: Job, sink: ResultSink, item: UniquePaper, result: dict[str, An
         return
     raw_usage = result.get("usage") or {}
     usage = Usage(
-        prompt_tokens=int(raw_usage.get("prompt_tokens", 0)),
-        completion_tokens=int(raw_usage.get("completion_tokens", 0)),
+        prompt_tokens=_tokens(raw_usage.get("prompt_tokens")),
+        completion_tokens=_tokens(raw_usage.get("completion_tokens")),
         calls=1,
     )
     sink.spend(usage)
     sink.answered(item, output.tags, output.summary, usage, raw=result["content"])
+
+
+def _tokens(value: Any) -> int:
+    """A token count as the provider wrote it; 0 for anything that is not one."""
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return value if ok else 0
 
 
 def _status_line(status: str, counts: Any) -> None:

@@ -194,6 +194,26 @@ def test_a_failed_step_keeps_earlier_files_and_the_next_call_continues(
     assert len(room.envelopes) == 1
 
 
+def test_a_damaged_steps_file_redoes_the_steps_instead_of_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    arxiv: FakeApis,
+    hf: FakeApis,
+    mailroom: tuple[str, Mailroom],
+) -> None:
+    """steps.json nested past the recursion limit was a RecursionError traceback; unreadable
+    marks mean "redo the steps" (each is safe to redo), as for any other damage."""
+    address, room = mailroom
+    config = write_config(tmp_path, arxiv, hf, f"127.0.0.1:{free_port()}")
+    serve_day(arxiv, hf, "2024-03-14")
+    assert daily(capsys, config, "2024-03-14").code == 2  # SMTP down: fetch and run are marked
+    steps = tmp_path / "out" / "2024-03-14" / "steps.json"
+    steps.write_text("[" * 100_000, encoding="utf-8")
+    again = daily(capsys, write_config(tmp_path, arxiv, hf, address), "2024-03-14")
+    assert again.code == 0, again.err
+    assert len(room.envelopes) == 1
+
+
 def test_fetch_failure_names_the_step(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, arxiv: FakeApis, hf: FakeApis
 ) -> None:

@@ -143,6 +143,19 @@ def test_invalid_line_is_one_line_with_file_and_line(capsys: pytest.CaptureFixtu
     assert result.out == ""
 
 
+def test_a_manifest_nested_too_deeply_is_ignored_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The digest reads OUT.run.json beside a run file to follow its taxonomy; one nested past
+    the recursion limit was a RecursionError traceback instead of "no manifest to follow"."""
+    run = tmp_path / "run.jsonl"
+    run.write_text((DATA / "sample_run.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "run.run.json").write_text("[" * 100_000, encoding="utf-8")
+    result = tagger(capsys, str(run))
+    assert result.code == 0, result.err
+    assert "30 papers in" in result.err
+
+
 def test_corrupt_state_is_one_line_and_left_alone(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

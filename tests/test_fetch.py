@@ -227,3 +227,13 @@ def test_a_url_without_a_scheme_fails_at_once(tmp_path: Path) -> None:
     with pytest.raises(FetchError, match=r"\(1 attempt\): not a URL it can fetch") as caught:
         polite(clock).get("export.arxiv.org/api/query")
     assert clock.sleeps == [] and "Traceback" not in str(caught.value)
+
+
+def test_lines_fetch_did_not_write_are_passed_over_even_nested_too_deeply(tmp_path: Path) -> None:
+    """OUT may hold lines another tool wrote: they are not fetch's, so they are passed over; one
+    nested past the recursion limit was a RecursionError traceback."""
+    from tagger.fetch.sink import ids_in
+
+    out = tmp_path / "papers.jsonl"
+    out.write_text('{"arxiv_id": "2403.10001"}\n' + "[" * 100_000 + "\n{}\n", encoding="utf-8")
+    assert ids_in(out) == {"2403.10001"}

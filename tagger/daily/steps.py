@@ -90,7 +90,7 @@ class DailyJob:
             data = json.loads(self.marks_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}  # unreadable marks: redo the steps (each is safe to redo)
         return data if isinstance(data, dict) else {}
 

@@ -28,7 +28,7 @@ def _manifest(run: Path) -> dict[str, object] | None:
     path = manifest_path(run)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None  # no manifest (or a broken one): nothing recorded to follow
     return data if isinstance(data, dict) else None
 

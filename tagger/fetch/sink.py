@@ -93,7 +93,7 @@ def ids_in(out: Path) -> set[str]:
     for line in data.splitlines():
         try:
             ids.add(str(json.loads(line)["arxiv_id"]))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue  # not a line fetch wrote: leave it, it cannot be a duplicate of ours
     return ids
 

@@ -174,6 +174,9 @@ def test_a_newer_store_is_refused_in_one_line_and_left_alone(
         )
     assert ran.code == 0 and len((tmp_path / "o.jsonl").read_text().splitlines()) == 4
     assert [w for w in ran.warnings if "schema version 99" in w] == ran.warnings[-1:]
+    # the store's path once, then the problem and what to do (it was "PATH (PATH: ...).")
+    assert ran.warnings[-1].startswith(f"tagger: warning: not recording in the store {db}: this")
+    assert ran.warnings[-1].count(str(db)) == 1 and "Upgrade tagger" in ran.warnings[-1]
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 99
 

@@ -62,6 +62,7 @@ def record_eval_report(report: EvalReport, warn: Callable[[str], None]) -> None:
     import sqlite3
 
     from tagger.errors import TaggerError
+    from tagger.store import not_recording
     from tagger.store.evals import record_eval
 
     path = chosen_store()
@@ -70,7 +71,7 @@ def record_eval_report(report: EvalReport, warn: Callable[[str], None]) -> None:
     try:
         record_eval(path, report)
     except (sqlite3.Error, TaggerError) as exc:
-        warn(f"tagger: warning: not recording in the store {path} ({exc}).")
+        warn(not_recording(path, exc))
 
 
 def open_for_reading(store_file: Path | None) -> sqlite3.Connection:

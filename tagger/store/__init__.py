@@ -7,7 +7,7 @@ import socket
 import sqlite3
 from pathlib import Path
 
-from tagger.errors import ConfigError
+from tagger.errors import ConfigError, TaggerError
 from tagger.store.schema import migrate
 
 STORE_ENV = "TAGGER_STORE"
@@ -44,6 +44,15 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
             hint="Move it away to start a fresh one, or pass --no-store.",
         ) from None
     return conn
+
+
+def not_recording(path: Path, exc: Exception) -> str:
+    """The warning for a store that failed: the path once, then what went wrong and the hint."""
+    if isinstance(exc, TaggerError):
+        detail = f"{exc.message}{f' {exc.hint}' if exc.hint else ''}"
+    else:
+        detail = f"{exc}."
+    return f"tagger: warning: not recording in the store {path}: {detail}"
 
 
 def mark_dead_runs(conn: sqlite3.Connection) -> None:

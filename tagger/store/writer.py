@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tagger.errors import TaggerError
 from tagger.records import Paper, RunManifest, TaggedPaper
-from tagger.store import connect
+from tagger.store import connect, not_recording
 from tagger.store.redact import clean_command, clean_url
 
 RAW_RESPONSE_LIMIT = 64 * 1024  # characters of a live answer's raw text kept for inspection
@@ -106,7 +106,7 @@ class RunRecorder:
             self._conn = None
 
     def _give_up(self, exc: Exception) -> None:
-        self.warn(f"tagger: warning: not recording in the store {self.path} ({exc}).")
+        self.warn(not_recording(self.path, exc))
         self.close()
 
 

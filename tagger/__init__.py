@@ -43,3 +43,8 @@ def __getattr__(name: str) -> Any:
 
         return getattr(records, name)
     raise AttributeError(f"module 'tagger' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The API names too (they load on first use), so a notebook's tab completion offers them."""
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})

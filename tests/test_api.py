@@ -121,6 +121,15 @@ def test_import_is_cheap_and_leaves_the_environment_alone() -> None:
     assert json.loads(out)[0] == {}
 
 
+def test_the_api_shows_in_dir_for_tab_completion() -> None:
+    """The API loads on first use; dir(tagger), what a notebook completes `tagger.` from, still
+    lists it (it listed only Any, TYPE_CHECKING, annotations and os)."""
+    names = dir(tagger)
+    assert set(tagger.__all__) <= set(names)
+    assert "Tagger" in names and "read_papers" in names and "os" not in names
+    assert all(hasattr(tagger, name) for name in names)
+
+
 def readme_python_example() -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("\n## Python\n", 1)[1].split("\n## ", 1)[0]
